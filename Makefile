@@ -1,0 +1,31 @@
+# Set-up and checks.  `make demo` and `make test` each work on a fresh clone:
+# they create .venv/ with the tested versions (constraints.txt) first.
+PYTHON ?= python3
+VENV := .venv
+PIP := $(VENV)/bin/pip
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test test-fast bench-feynman clean
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -c constraints.txt torch==2.13.0
+	$(PIP) install --quiet -c constraints.txt -e '.[test,bench]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/hypo fit examples/kepler.csv --target T --knowledge examples/kepler.yaml \
+		--time-limit 20 --seed 0 --output kepler-result.json
+
+test: $(STAMP)
+	$(VENV)/bin/python -m pytest -q -n 2
+
+test-fast: $(STAMP)
+	$(VENV)/bin/python -m pytest -q -n 2 -m "not slow"
+
+bench-feynman: $(STAMP)
+	$(VENV)/bin/python bench/feynman.py --engine hypo,pyoperon --time-limit 60 --jobs 2
+
+clean:
+	rm -rf $(VENV) *.egg-info .pytest_cache

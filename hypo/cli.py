@@ -1,0 +1,167 @@
+"""The ``hypo`` command: ``hypo fit DATA.csv --target COL [...]``.
+
+A thin shell over :func:`hypo.api.fit`: it parses arguments, shows a live
+progress bar on stderr, prints the laws as a table on stdout and writes the
+JSON result atomically.  Every user error is one line on stderr and exit
+status 2; Ctrl-C keeps the best laws found so far.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from hypo.errors import HypoError
+
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hypo", description="Find the closed-form laws behind your data.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    fit = commands.add_parser("fit", help="search for laws explaining one column of a CSV file")
+    fit.add_argument("data", help="CSV file with a header line")
+    fit.add_argument("--target", required=True, help="column to explain")
+    fit.add_argument("--knowledge", help="knowledge file (YAML): units, allowed operators, rules")
+    fit.add_argument("--features", help="comma-separated columns the law may use (default: all others)")
+    fit.add_argument("--time-limit", type=float, default=60.0, help="seconds to search (default 60)")
+    fit.add_argument("--max-evals", type=int, help="stop after this many fitted structures")
+    fit.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    fit.add_argument("--max-size", type=int, default=30, help="largest law, in nodes (default 30)")
+    fit.add_argument("--errors", choices=("auto", "absolute", "relative"), default="auto",
+                     help="error model: relative suits data spanning orders of magnitude (default auto)")
+    fit.add_argument("--output", help="write the result as JSON to this file")
+    fit.add_argument("--quiet", action="store_true", help="no progress bar")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    errors = Console(stderr=True, highlight=False)
+    try:
+        if args.command == "fit":
+            return _fit(args, errors)
+    except HypoError as error:
+        errors.print(f"hypo: error: {error}", markup=False, soft_wrap=True)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        errors.print("hypo: interrupted", markup=False)
+        return EXIT_INTERRUPTED
+    return EXIT_USAGE
+
+
+def _fit(args, errors: Console) -> int:
+    from hypo.api import fit
+
+    if args.output:
+        _check_writable(Path(args.output))
+    features = [f.strip() for f in args.features.split(",")] if args.features else None
+    with _progress_bar(errors, args.quiet) as report:
+        result = fit(args.data, target=args.target, knowledge=args.knowledge, features=features,
+                     time_limit=args.time_limit, max_evals=args.max_evals, seed=args.seed,
+                     max_size=args.max_size, errors=args.errors, progress=report)
+    for note in result.notes:
+        errors.print(f"hypo: note: {note}", markup=False, soft_wrap=True)
+    _print_table(result)
+    if args.output:
+        _write_json_atomically(Path(args.output), result.to_dict())
+        errors.print(f"hypo: wrote {args.output}", markup=False)
+    return 0
+
+
+class _progress_bar:
+    """Context manager yielding a progress callback that drives a rich bar."""
+
+    def __init__(self, console: Console, quiet: bool):
+        self.console, self.quiet = console, quiet or not console.is_terminal and os.environ.get("HYPO_PROGRESS") != "1"
+        self.progress = None
+
+    def __enter__(self):
+        if self.quiet:
+            return self._plain
+        self.progress = Progress(TextColumn("searching"), BarColumn(), TimeElapsedColumn(),
+                                 TextColumn("{task.fields[status]}"), console=self.console, transient=True)
+        self.progress.start()
+        self.task = self.progress.add_task("search", total=1.0, status="")
+        return self._update
+
+    def _update(self, snapshot) -> None:
+        status = f"{snapshot.n_evaluations} evaluations  best nmse {snapshot.best_nmse:.3g}"
+        self.progress.update(self.task, completed=snapshot.fraction_done, status=status)
+
+    def _plain(self, snapshot) -> None:
+        """Without a terminal, one line every ~10% of the budget."""
+        step = int(snapshot.fraction_done * 10)
+        if step > getattr(self, "_last_step", -1):
+            self._last_step = step
+            print(f"hypo: {snapshot.seconds:6.1f}s  {snapshot.n_evaluations} evaluations  "
+                  f"best nmse {snapshot.best_nmse:.3g}", file=sys.stderr, flush=True)
+
+    def __exit__(self, *exc):
+        if self.progress is not None:
+            self.progress.stop()
+        return False
+
+
+def _print_table(result) -> None:
+    console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+    table = Table(title=f"laws for {result.target} (Pareto front; ◀ = chosen)", title_justify="left")
+    for column in ("", "complexity", "mse", "log posterior", "posterior"):
+        table.add_column(column, justify="right", no_wrap=True)
+    table.add_column("law", no_wrap=True, overflow="ellipsis")
+    for law in result.pareto:
+        chosen = law.expr == result.best.expr
+        table.add_row("◀" if chosen else "", f"{law.complexity:g}", f"{law.mse:.3g}",
+                      f"{law.log_posterior:.1f}", f"{law.posterior:.3f}", law.short())
+    console.print(table)
+    stats = result.stats
+    console.print(f"best: {result.target} = {result.best.short(6)}", markup=False)
+    console.print(f"({stats['evaluations']} structures fitted in {stats['seconds']:.1f} s; "
+                  f"stopped: {stats['stop_reason']})", markup=False)
+
+
+def _check_writable(path: Path) -> None:
+    folder = path.resolve().parent
+    if not folder.is_dir():
+        raise HypoError(f"cannot write {path}: folder {folder} does not exist; create it or choose another --output")
+    if not os.access(folder, os.W_OK):
+        raise HypoError(f"cannot write {path}: folder {folder} is not writable; choose another --output")
+
+
+def _json_safe(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_safe(v) for v in value]
+    return value
+
+
+def _write_json_atomically(path: Path, payload: dict) -> None:
+    """Write to a temporary file in the same folder, then rename over ``path``."""
+    folder = path.resolve().parent
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(handle, "w") as stream:
+            json.dump(_json_safe(payload), stream, indent=2)
+            stream.write("\n")
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,425 @@
+"""Loading and validating a training set: CSV file or DataFrame to :class:`Dataset`.
+
+This module's one job is the boundary between the user's table and the
+engine.  Everything that can be wrong with a table is checked here, once,
+and reported as a one-line :class:`~hypo.errors.DataError` naming the file,
+the column and (for CSV files) the line, so that nothing downstream has to
+guard against strings, duplicate names or missing values.
+
+What is *not* checked here: whether the columns agree with a knowledge file
+(see :meth:`knowledge.Knowledge.check_columns`) and whether the target is
+constant (a constant target is a valid, if boring, law that the engine
+reports).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import keyword
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from hypo.errors import DataError, did_you_mean
+from hypo.operators import NAMED_CONSTANTS, OPERATORS, RESERVED_NAMES
+
+__all__ = ["Dataset", "load_dataset", "column_name_problem"]
+
+DATAFRAME_SOURCE = "<DataFrame>"
+"""The ``source`` recorded for data passed as a :class:`pandas.DataFrame`."""
+
+
+@dataclass(frozen=True, eq=False)
+class Dataset:
+    """A validated training set: finite float64 features and target.
+
+    Parameters
+    ----------
+    X : numpy.ndarray
+        Features, shape ``(n_rows, n_features)``, float64, all finite.
+        Stored column-major so that each column (one variable of an
+        expression) is a contiguous array.
+    y : numpy.ndarray
+        Target, shape ``(n_rows,)``, float64, all finite.
+    feature_names : tuple of str
+        Column name of each column of ``X``; valid Python identifiers that
+        do not clash with operator or constant names.
+    target : str
+        Column name of ``y``.
+    source : str
+        Path of the CSV file, or ``"<DataFrame>"``.
+    n_dropped : int
+        Rows dropped because a used column held NaN or +-inf; the caller
+        decides how to warn about them.
+
+    Notes
+    -----
+    ``eq=False``: comparing arrays element-wise has no single truth value,
+    so datasets compare by identity.
+    """
+
+    X: np.ndarray
+    y: np.ndarray
+    feature_names: tuple[str, ...]
+    target: str
+    source: str
+    n_dropped: int = 0
+
+    def __post_init__(self) -> None:
+        if self.X.ndim != 2 or self.y.ndim != 1 or self.X.shape[0] != self.y.shape[0]:
+            raise ValueError(
+                f"X must be (n_rows, n_features) and y (n_rows,); got {self.X.shape} and {self.y.shape}"
+            )
+        if self.X.shape[1] != len(self.feature_names):
+            raise ValueError(
+                f"X has {self.X.shape[1]} columns but {len(self.feature_names)} feature names were given"
+            )
+
+    @property
+    def n_rows(self) -> int:
+        """Number of rows (samples) kept after dropping non-finite ones."""
+        return int(self.y.shape[0])
+
+    @property
+    def n_features(self) -> int:
+        """Number of feature columns."""
+        return len(self.feature_names)
+
+    def columns(self) -> dict[str, np.ndarray]:
+        """Feature columns by name, as views into ``X`` (no copies).
+
+        Expression evaluation looks variables up by name, so this is the
+        mapping it needs.
+        """
+        return {name: self.X[:, index] for index, name in enumerate(self.feature_names)}
+
+
+def column_name_problem(name: object) -> str | None:
+    """Say why ``name`` cannot name a variable, or return ``None`` if it can.
+
+    A variable name must be a Python identifier (expressions are printed and
+    parsed as Python/sympy code), must not be a Python keyword, and must not
+    clash with an operator or named constant of :mod:`hypo.operators`.
+
+    Parameters
+    ----------
+    name : object
+        A column name; non-strings (pandas allows integer column labels) are
+        always a problem.
+
+    Returns
+    -------
+    str | None
+        A clause such as ``'"lambda" is a Python keyword; rename it, e.g. to
+        "lambda_1"'``, or ``None``.
+
+    Examples
+    --------
+    >>> column_name_problem("a") is None
+    True
+    >>> column_name_problem("log")
+    '"log" is the name of the operator log(); rename the column, e.g. to "log_1"'
+    """
+    if not isinstance(name, str):
+        return f"column label {name!r} is not a string; rename it, e.g. to \"x_{name}\""
+    if name == "":
+        return "a column has an empty name; give every column a name in the header line"
+    if not name.isidentifier():
+        suggestion = re.sub(r"\W+", "_", name.strip()).strip("_") or "x"
+        if not suggestion.isidentifier():
+            suggestion = f"x_{suggestion}"
+        return (
+            f'"{name}" is not a valid variable name (use letters, digits and _, not starting '
+            f'with a digit); rename the column, e.g. to "{suggestion}"'
+        )
+    if keyword.iskeyword(name):
+        return f'"{name}" is a Python keyword; rename the column, e.g. to "{name}_1"'
+    if name in RESERVED_NAMES:
+        if name in OPERATORS:
+            what = f"the operator {name}()"
+        elif name in NAMED_CONSTANTS:
+            what = f"the constant {name}"
+        else:
+            what = f"a reserved function name ({name})"
+        return f'"{name}" is the name of {what}; rename the column, e.g. to "{name}_1"'
+    return None
+
+
+def load_dataset(
+    data: str | Path | pd.DataFrame,
+    target: str,
+    features: Sequence[str] | None = None,
+    min_rows: int = 5,
+) -> Dataset:
+    """Read and validate a training set.
+
+    Parameters
+    ----------
+    data : str, pathlib.Path or pandas.DataFrame
+        A CSV file with one header line of column names, or a data frame.
+    target : str
+        Name of the column to explain.
+    features : sequence of str, optional
+        Columns the law may use.  By default every column except the target,
+        in file order.
+    min_rows : int, default 5
+        Fewest usable rows accepted: below this a fit says nothing.
+
+    Returns
+    -------
+    Dataset
+        Finite float64 data.  Rows with NaN or +-inf in a used column are
+        dropped and counted in ``n_dropped``.
+
+    Raises
+    ------
+    DataError
+        If the file is missing, unreadable, empty or malformed; a column name
+        is duplicated, unknown, not an identifier or reserved; a used column
+        is not numeric; or fewer than ``min_rows`` usable rows remain.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"x": [1.0, 2, 3, 4, 5], "y": [2.0, 4, 6, 8, 10]})
+    >>> dataset = load_dataset(frame, target="y")
+    >>> dataset.feature_names, dataset.n_rows
+    (('x',), 5)
+    """
+    if isinstance(min_rows, bool) or not isinstance(min_rows, int) or min_rows < 1:
+        raise ValueError(f"min_rows must be a positive integer, got {min_rows!r}")
+    if isinstance(features, str):
+        raise TypeError(f"features must be a list of column names, got the string {features!r}")
+    table = _read_table(data)
+    used = _choose_columns(table, target, features)
+    for name in used:
+        problem = column_name_problem(name)
+        if problem is not None:
+            raise DataError(problem, path=table.source, column=str(name))
+    values = np.column_stack([_numeric_column(table, name) for name in used])
+    return _drop_non_finite(table, values, used, min_rows)
+
+
+@dataclass(frozen=True)
+class _Table:
+    """A raw table with where it came from and the CSV line of each row."""
+
+    frame: pd.DataFrame
+    source: str
+    line_numbers: np.ndarray | None  # None for DataFrames: rows have no lines.
+
+    def where(self, position: int) -> tuple[int | None, str]:
+        """The line number (if any) and a phrase locating row ``position``."""
+        if self.line_numbers is None:
+            return None, f"the row with index {self.frame.index[position]!r}"
+        line = int(self.line_numbers[position])
+        return line, f"line {line}"
+
+
+def _read_table(data: str | Path | pd.DataFrame) -> _Table:
+    """Dispatch on the input type; DataFrames are checked, never copied twice."""
+    if isinstance(data, pd.DataFrame):
+        duplicated = data.columns[data.columns.duplicated()]
+        if len(duplicated):
+            raise DataError(
+                f'column "{duplicated[0]}" appears more than once; give every column a distinct name',
+                path=DATAFRAME_SOURCE,
+                column=str(duplicated[0]),
+            )
+        return _Table(data, DATAFRAME_SOURCE, None)
+    if isinstance(data, (str, Path)):
+        return _read_csv(Path(data))
+    raise TypeError(f"data must be a CSV path or a pandas DataFrame, got {type(data).__name__}")
+
+
+def _read_csv(path: Path) -> _Table:
+    """Read a CSV file, checking its structure with the csv module first.
+
+    pandas silently renames duplicate columns (``x``, ``x.1``) and can shift
+    columns when rows have extra fields, so the header and field counts are
+    checked on the raw records, which also give exact line numbers.
+    """
+    source = str(path)
+    text = _read_text(path)
+    reader = csv.reader(io.StringIO(text), skipinitialspace=True)
+    header = next(reader, [])
+    if not any(field.strip() for field in header):
+        raise DataError(
+            "line 1 is blank; the first line must be the header of comma-separated column names",
+            path=source,
+            line=1,
+        )
+    _check_duplicates(header, source)
+    line_numbers = []
+    try:
+        for record in reader:
+            if len(record) <= 1 and not "".join(record).strip():
+                continue  # Blank line; pandas skips these too.
+            if len(record) != len(header):
+                raise DataError(
+                    f"row has {len(record)} fields but the header has {len(header)}; "
+                    "every row needs one value per column (leave a field empty for a missing value)",
+                    path=source,
+                    line=reader.line_num,
+                )
+            line_numbers.append(reader.line_num)
+    except csv.Error as error:
+        raise DataError(
+            f"not a valid CSV file ({error}); check the quoting on this line",
+            path=source,
+            line=reader.line_num,
+        ) from None
+    try:
+        frame = pd.read_csv(io.StringIO(text), skipinitialspace=True, index_col=False)
+    except (pd.errors.ParserError, ValueError) as error:
+        raise DataError(
+            f"pandas could not parse the file ({error}); check that it is plain comma-separated text",
+            path=source,
+        ) from None
+    if len(frame) != len(line_numbers):  # Quoted newlines; line numbers unreliable.
+        return _Table(frame, source, None)
+    return _Table(frame, source, np.asarray(line_numbers, dtype=np.int64))
+
+
+def _read_text(path: Path) -> str:
+    """Return the file's text, turning every I/O failure into a DataError."""
+    source = str(path)
+    if not path.exists():
+        raise DataError("file not found; check the path and the working directory", path=source)
+    if path.is_dir():
+        raise DataError("is a directory, not a CSV file; give the path of the file itself", path=source)
+    try:
+        text = path.read_text(encoding="utf-8-sig")  # utf-8-sig: drop Excel's byte-order mark.
+    except UnicodeDecodeError as error:
+        raise DataError(
+            f"is not UTF-8 text (undecodable byte at offset {error.start}); save it as CSV (UTF-8)",
+            path=source,
+        ) from None
+    except OSError as error:
+        raise DataError(
+            f"cannot be read ({error.strerror}); check that the file is readable", path=source
+        ) from None
+    if not text.strip():
+        raise DataError(
+            "file is empty; expected a header line of column names followed by numeric rows",
+            path=source,
+        )
+    return text
+
+
+def _check_duplicates(header: list[str], source: str) -> None:
+    """Reject a header that names a column twice (pandas would rename it)."""
+    seen: set[str] = set()
+    for name in header:
+        if name in seen:
+            raise DataError(
+                f'column "{name}" appears more than once in the header; give every column a distinct name',
+                path=source,
+                column=name,
+                line=1,
+            )
+        seen.add(name)
+
+
+def _choose_columns(table: _Table, target: str, features: Sequence[str] | None) -> list:
+    """Return ``[*features, target]`` after checking every name exists."""
+    columns = list(table.frame.columns)
+    names = [str(column) for column in columns]
+    if target not in columns:
+        raise DataError(
+            f'target column "{target}" not found{did_you_mean(target, names)}; '
+            f"the columns are: {', '.join(names)}",
+            path=table.source,
+            column=str(target),
+        )
+    if features is None:
+        chosen = [column for column in columns if column != target]
+    else:
+        chosen = list(features)
+        for name in chosen:
+            if name not in columns:
+                raise DataError(
+                    f'feature column "{name}" not found{did_you_mean(name, names)}; '
+                    f"the columns are: {', '.join(names)}",
+                    path=table.source,
+                    column=str(name),
+                )
+        if target in chosen:
+            raise DataError(
+                f'"{target}" is both the target and a feature; remove it from the features',
+                path=table.source,
+                column=str(target),
+            )
+        if len(set(chosen)) != len(chosen):
+            repeated = next(name for name in chosen if chosen.count(name) > 1)
+            raise DataError(
+                f'feature "{repeated}" is listed twice; list each feature once',
+                path=table.source,
+                column=str(repeated),
+            )
+    if not chosen:
+        raise DataError(
+            f'no feature columns: the only column used is the target "{target}"; '
+            "add at least one column of inputs",
+            path=table.source,
+        )
+    return [*chosen, target]
+
+
+def _numeric_column(table: _Table, name) -> np.ndarray:
+    """Return column ``name`` as float64, or say where its first non-number is."""
+    column = table.frame[name]
+    if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
+        return column.to_numpy(dtype=np.float64, na_value=np.nan)
+    if pd.api.types.is_bool_dtype(column):
+        numeric = pd.Series(np.nan, index=column.index)
+    else:
+        numeric = pd.to_numeric(column, errors="coerce")
+    offending = np.flatnonzero((column.notna() & numeric.isna()).to_numpy())
+    if offending.size == 0:  # e.g. an object column that holds only numbers.
+        return numeric.to_numpy(dtype=np.float64, na_value=np.nan)
+    position = int(offending[0])
+    line, where = table.where(position)
+    raise DataError(
+        f'column "{name}" is not numeric: {where} has "{column.iloc[position]}"; '
+        "hypo needs numbers in every column it uses: fix the value, "
+        "or leave the column out of the features",
+        path=table.source,
+        column=str(name),
+        line=line,
+    )
+
+
+def _drop_non_finite(table: _Table, values: np.ndarray, used: list, min_rows: int) -> Dataset:
+    """Drop rows with NaN/inf in the used columns and enforce ``min_rows``."""
+    n_rows = values.shape[0]
+    if n_rows < min_rows:
+        raise DataError(
+            f"has {n_rows} data row{'' if n_rows == 1 else 's'}; "
+            f"at least {min_rows} are needed to fit and check a law",
+            path=table.source,
+        )
+    finite = np.isfinite(values).all(axis=1)
+    n_kept = int(finite.sum())
+    if n_kept < min_rows:
+        first_line, first_where = table.where(int(np.flatnonzero(~finite)[0]))
+        raise DataError(
+            f"only {n_kept} of {n_rows} rows are usable: {n_rows - n_kept} have a missing (NaN) "
+            f"or infinite value in the columns used ({', '.join(map(str, used))}), the first on "
+            f"{first_where}; at least {min_rows} usable rows are needed, so fill in or remove them",
+            path=table.source,
+            line=first_line,
+        )
+    kept = values[finite]
+    return Dataset(
+        X=np.asfortranarray(kept[:, :-1]),
+        y=np.ascontiguousarray(kept[:, -1]),
+        feature_names=tuple(str(name) for name in used[:-1]),
+        target=str(used[-1]),
+        source=table.source,
+        n_dropped=n_rows - n_kept,
+    )

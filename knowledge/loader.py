@@ -1,0 +1,361 @@
+"""Reading a knowledge file: YAML text to a validated :class:`Knowledge`.
+
+This module checks the *shape* of what the scientist wrote (which sections,
+which variables with which units, which operators) and reports every mistake
+at its ``FILE:LINE:COL``.  It does not score anything: turning knowledge into
+a log-prior is ``knowledge/prior.py``'s job, and the rule sections
+(``rules``, ``constants``, ``lambda``, ...) are kept verbatim in
+:attr:`Knowledge.raw` for the stages that interpret them.
+
+Safety: the file is composed and constructed with PyYAML's ``SafeLoader``,
+so tags such as ``!!python/object/apply`` are refused, never executed.  The
+node tree is walked directly (rather than ``yaml.safe_load``'s plain dict) so
+that every key and value still has its line and column, and so that
+duplicate keys, which ``safe_load`` silently overwrites, are reported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pint
+import yaml
+
+from hypo.data import column_name_problem
+from hypo.errors import did_you_mean
+from hypo.operators import DEFAULT_OPERATORS, OPERATORS
+from knowledge.errors import KnowledgeError, UnitError
+from knowledge.units import DIMENSIONLESS, parse_unit
+
+__all__ = ["VariableKnowledge", "Knowledge", "load_knowledge", "SECTIONS"]
+
+CHECKED_SECTIONS = ("variables", "operators")
+"""Top-level sections this module validates."""
+
+LATER_SECTIONS = ("constants", "rules", "lambda", "fitted_constants", "description")
+"""Top-level sections accepted and kept in ``raw`` for later stages to read."""
+
+SECTIONS = CHECKED_SECTIONS + LATER_SECTIONS
+"""Every top-level key a knowledge file may use; anything else is a typo."""
+
+VARIABLE_KEYS = ("units", "positive", "description")
+"""Keys allowed inside one variable's entry."""
+
+OPERATOR_KEYS = ("allowed",)
+"""Keys allowed inside the ``operators`` section."""
+
+_BOOL_TAG = "tag:yaml.org,2002:bool"
+_INFIX_NAMES = {op.infix: name for name, op in OPERATORS.items() if op.infix} | {"^": "pow"}
+
+
+@dataclass(frozen=True)
+class VariableKnowledge:
+    """What the file says about one data column.
+
+    Parameters
+    ----------
+    name : str
+        The column name.
+    units : pint.Unit | None
+        Its unit, from :data:`knowledge.units.UNITS`; ``None`` when the
+        file does not say.
+    positive : bool, default False
+        The values are known to be strictly positive (so ``log`` and
+        ``sqrt`` of it are safe).
+    line, column : int | None
+        1-based position of the variable's name in the file, for error
+        messages; ignored by ``==``.
+    """
+
+    name: str
+    units: pint.Unit | None = None
+    positive: bool = False
+    line: int | None = field(default=None, compare=False, repr=False)
+    column: int | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Knowledge:
+    """The validated content of one knowledge file.
+
+    Parameters
+    ----------
+    variables : dict of str to VariableKnowledge
+        Described columns, in file order.
+    allowed_operators : tuple of str | None
+        Operator names the search may use, or ``None`` when the file does not
+        restrict them (then :data:`hypo.operators.DEFAULT_OPERATORS` apply;
+        see :meth:`operator_names`).
+    source : str
+        Path of the file, or ``"<none>"`` for :meth:`empty`.
+    raw : dict
+        The whole file as plain data (safe-loaded), for the sections later
+        stages interpret (``rules``, ``constants``, ``lambda``, ...).
+    """
+
+    variables: dict[str, VariableKnowledge]
+    allowed_operators: tuple[str, ...] | None
+    source: str
+    raw: dict
+
+    @classmethod
+    def empty(cls) -> Knowledge:
+        """Knowledge of someone who knows nothing: no units, default operators."""
+        return cls(variables={}, allowed_operators=None, source="<none>", raw={})
+
+    def operator_names(self) -> tuple[str, ...]:
+        """The operators to search: the file's ``allowed`` list or the defaults."""
+        if self.allowed_operators is None:
+            return DEFAULT_OPERATORS
+        return self.allowed_operators
+
+    def check_columns(
+        self,
+        feature_names: Sequence[str],
+        target: str,
+        data_columns: Sequence[str] | None = None,
+    ) -> list[str]:
+        """Compare the described variables with the data's columns.
+
+        Parameters
+        ----------
+        feature_names : sequence of str
+            The features the search will use.
+        target : str
+            The target column.
+        data_columns : sequence of str, optional
+            Every column of the data file.  Give it when features were chosen
+            explicitly, so that describing a column that exists but is not
+            used is not an error.  Defaults to ``[*feature_names, target]``.
+
+        Returns
+        -------
+        list of str
+            One warning per used column the file does not describe (its
+            units are unknown, so unit rules cannot check expressions using
+            it).  Empty when the file describes no variables at all: then the
+            user is not using units and a warning per column would be noise.
+
+        Raises
+        ------
+        KnowledgeError
+            At the line of the first variable that is not a column of the
+            data; a misspelt name would otherwise silently disable its units.
+        """
+        used = [*feature_names, target]
+        available = list(data_columns) if data_columns is not None else used
+        for name, variable in self.variables.items():
+            if name not in available:
+                raise KnowledgeError(
+                    f'variable "{name}" is described here but is not a column of the data'
+                    f"{did_you_mean(name, available)}; the columns are: {', '.join(available)}; "
+                    "fix the name or remove the entry",
+                    path=self.source,
+                    line=variable.line,
+                    column=variable.column,
+                )
+        if not self.variables:
+            return []
+        return [
+            f'column "{name}" is not described under "variables:" in {self.source}; '
+            "its units are unknown, so unit rules cannot check it (add it with its units)"
+            for name in used
+            if name not in self.variables
+        ]
+
+
+def load_knowledge(path: str | Path) -> Knowledge:
+    """Read and validate a knowledge file.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        A YAML file with sections ``variables`` (name to ``{units, positive}``)
+        and ``operators`` (``{allowed: [names]}``), plus any of
+        :data:`LATER_SECTIONS`.
+
+    Returns
+    -------
+    Knowledge
+
+    Raises
+    ------
+    KnowledgeError
+        For a missing or unreadable file, YAML syntax errors, unsafe tags,
+        unknown sections, keys, operators or units, non-identifier variable
+        names, and duplicate keys, each at its ``FILE:LINE:COL``.
+
+    Examples
+    --------
+    >>> knowledge = load_knowledge("examples/kepler.yaml")  # doctest: +SKIP
+    >>> knowledge.variables["a"].units  # doctest: +SKIP
+    <Unit('meter')>
+    """
+    source = str(path)
+    text = _read_text(Path(path), source)
+    loader = yaml.SafeLoader(text)
+    try:
+        root = loader.get_single_node()
+        raw = loader.construct_document(root) if root is not None else None
+    except yaml.MarkedYAMLError as error:
+        raise _yaml_error(error, source) from None
+    except yaml.YAMLError as error:
+        raise KnowledgeError(f"not valid YAML ({error}); fix the syntax", path=source) from None
+    finally:
+        loader.dispose()
+    if root is None:
+        raise KnowledgeError(
+            "file is empty; write at least a 'variables:' or 'operators:' section", path=source
+        )
+    if not isinstance(root, yaml.MappingNode):
+        raise _at(root, source, "the top level must be a mapping with sections such as "
+                  "'variables:' and 'operators:'")
+    sections = _mapping(root, source, "the file")
+    for key, (key_node, _) in sections.items():
+        if key not in SECTIONS:
+            raise _at(key_node, source, f'unknown section "{key}"{did_you_mean(key, SECTIONS)}; '
+                      f"known sections are: {', '.join(SECTIONS)}")
+    variables = {}
+    if "variables" in sections:
+        variables = _read_variables(sections["variables"][1], source)
+    allowed = None
+    if "operators" in sections:
+        allowed = _read_operators(sections["operators"][1], source)
+    return Knowledge(variables=variables, allowed_operators=allowed, source=source, raw=raw)
+
+
+def _read_text(path: Path, source: str) -> str:
+    """Return the file's text, turning every I/O failure into a KnowledgeError."""
+    if not path.is_file():
+        what = "is a directory, not a file" if path.is_dir() else "not found"
+        raise KnowledgeError(f"knowledge file {what}; check the path", path=source)
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise KnowledgeError(
+            f"is not UTF-8 text (undecodable byte at offset {error.start}); save it as UTF-8",
+            path=source,
+        ) from None
+    except OSError as error:
+        raise KnowledgeError(
+            f"cannot be read ({error.strerror}); check that the file is readable", path=source
+        ) from None
+
+
+def _yaml_error(error: yaml.MarkedYAMLError, source: str) -> KnowledgeError:
+    """One-line KnowledgeError from PyYAML's multi-line syntax error."""
+    mark = error.problem_mark or error.context_mark
+    problem = error.problem or error.context or "invalid YAML"
+    if isinstance(error, yaml.constructor.ConstructorError) and "constructor for the tag" in problem:
+        message = (f"{problem}; knowledge files are plain data and tags like "
+                   "!!python/... are refused: remove the tag")
+    else:
+        context = f" ({error.context})" if error.context and error.problem else ""
+        message = (f"YAML syntax error: {problem}{context}; fix the syntax here "
+                   "(check indentation, closing brackets and quotes)")
+    if mark is None:
+        return KnowledgeError(message, path=source)
+    return KnowledgeError(message, path=source, line=mark.line + 1, column=mark.column + 1)
+
+
+def _at(node: yaml.Node, source: str, message: str) -> KnowledgeError:
+    """A KnowledgeError at ``node``'s 1-based line and column."""
+    mark = node.start_mark
+    return KnowledgeError(message, path=source, line=mark.line + 1, column=mark.column + 1)
+
+
+def _is_null(node: yaml.Node) -> bool:
+    return isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:null"
+
+
+def _mapping(node: yaml.Node, source: str, what: str) -> dict[str, tuple[yaml.Node, yaml.Node]]:
+    """Key to (key node, value node) of a mapping node with unique string keys."""
+    if _is_null(node):
+        return {}
+    if not isinstance(node, yaml.MappingNode):
+        raise _at(node, source, f"{what} must be a mapping of 'key: value' lines")
+    items: dict[str, tuple[yaml.Node, yaml.Node]] = {}
+    for key_node, value_node in node.value:
+        if not isinstance(key_node, yaml.ScalarNode) or key_node.tag != "tag:yaml.org,2002:str":
+            raise _at(key_node, source, f"keys in {what} must be plain names; quote this key")
+        key = key_node.value
+        if key in items:
+            first = items[key][0].start_mark.line + 1
+            raise _at(key_node, source, f'"{key}" appears twice in {what} (first on line {first}); '
+                      "keep one")
+        items[key] = (key_node, value_node)
+    return items
+
+
+def _read_variables(node: yaml.Node, source: str) -> dict[str, VariableKnowledge]:
+    """Parse ``variables:``: column name to ``{units: ..., positive: ...}``."""
+    variables = {}
+    for name, (name_node, entry_node) in _mapping(node, source, "'variables:'").items():
+        problem = column_name_problem(name)
+        if problem is not None:
+            raise _at(name_node, source, problem)
+        entry = _mapping(entry_node, source, f'variable "{name}"')
+        for key, (key_node, _) in entry.items():
+            if key not in VARIABLE_KEYS:
+                raise _at(key_node, source, f'unknown key "{key}" for variable "{name}"'
+                          f"{did_you_mean(key, VARIABLE_KEYS)}; use: {', '.join(VARIABLE_KEYS)}")
+        units = _read_units(entry["units"][1], source, name) if "units" in entry else None
+        positive = _read_bool(entry["positive"][1], source, f'"positive" of "{name}"') \
+            if "positive" in entry else False
+        mark = name_node.start_mark
+        variables[name] = VariableKnowledge(
+            name=name, units=units, positive=positive, line=mark.line + 1, column=mark.column + 1
+        )
+    return variables
+
+
+def _read_units(node: yaml.Node, source: str, name: str) -> pint.Unit:
+    """Parse a ``units:`` value; the number 1 means dimensionless."""
+    if isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:int" \
+            and node.value.strip() == "1":
+        return DIMENSIONLESS
+    if not isinstance(node, yaml.ScalarNode) or node.tag != "tag:yaml.org,2002:str":
+        raise _at(node, source, f'units of "{name}" must be text such as "meter" or '
+                  '"m^3/(kg*s^2)"; write "dimensionless" for pure numbers')
+    try:
+        return parse_unit(node.value)
+    except UnitError as error:
+        raise _at(node, source, f'units of "{name}": {error}') from None
+
+
+def _read_bool(node: yaml.Node, source: str, what: str) -> bool:
+    if not isinstance(node, yaml.ScalarNode) or node.tag != _BOOL_TAG:
+        value = node.value if isinstance(node, yaml.ScalarNode) else "a collection"
+        raise _at(node, source, f"{what} must be true or false, not {value!r}")
+    return node.value.lower() in ("true", "yes", "on", "y")
+
+
+def _read_operators(node: yaml.Node, source: str) -> tuple[str, ...] | None:
+    """Parse ``operators:``; return the ``allowed`` names, or None if absent."""
+    section = _mapping(node, source, "'operators:'")
+    for key, (key_node, _) in section.items():
+        if key not in OPERATOR_KEYS:
+            raise _at(key_node, source, f'unknown key "{key}" in operators{did_you_mean(key, OPERATOR_KEYS)}; '
+                      f"use: {', '.join(OPERATOR_KEYS)}")
+    if "allowed" not in section:
+        return None
+    key_node, list_node = section["allowed"]
+    if not isinstance(list_node, yaml.SequenceNode) or not list_node.value:
+        raise _at(list_node if not _is_null(list_node) else key_node, source,
+                  "'allowed' must be a non-empty list of operator names, e.g. [add, mul, div, sqrt]")
+    allowed: list[str] = []
+    for item in list_node.value:
+        if not isinstance(item, yaml.ScalarNode):
+            raise _at(item, source, "each allowed operator must be a name such as add or sqrt")
+        name = item.value
+        if name not in OPERATORS:
+            if name in _INFIX_NAMES:
+                hint = f'; write "{_INFIX_NAMES[name]}" for "{name}"'
+            else:
+                hint = f"{did_you_mean(name, OPERATORS)}; known operators are: {', '.join(OPERATORS)}"
+            raise _at(item, source, f'unknown operator "{name}"{hint}')
+        if name not in allowed:  # A repeated name is harmless; keep the first.
+            allowed.append(name)
+    return tuple(allowed)

@@ -1,0 +1,131 @@
+"""The one shared pint unit registry, and the unit helpers hypo needs.
+
+Every unit in hypo comes from :data:`UNITS`.  pint refuses to combine units
+from two registries, so a second ``UnitRegistry()`` anywhere in the code
+base would make dimensional checks fail with confusing errors; import
+:data:`UNITS` instead.
+
+This module turns unit *text* into units and units into dimension
+vectors.  Deciding whether an expression is dimensionally consistent is left
+to the knowledge rules that use these helpers.
+"""
+
+from __future__ import annotations
+
+import tokenize
+from functools import lru_cache
+
+import pint
+
+from hypo.errors import did_you_mean
+from knowledge.errors import UnitError
+
+__all__ = ["UNITS", "DIMENSIONLESS", "parse_unit", "dimension_vector", "is_dimensionless"]
+
+UNITS = pint.UnitRegistry()
+"""The shared registry.  pint's defaults treat radians (and degrees,
+steradians, ...) as dimensionless, so ``sin(theta)`` with ``theta`` in
+radians is consistent; we rely on that and do not change it."""
+
+pint.set_application_registry(UNITS)  # Quantities pickled by workers unpickle into UNITS.
+
+DIMENSIONLESS = UNITS.dimensionless
+"""The unit of pure numbers."""
+
+
+def parse_unit(text: str) -> pint.Unit:
+    """Turn unit text from a knowledge file into a unit.
+
+    Parameters
+    ----------
+    text : str
+        Anything pint reads: ``"newton"``, ``"m^3/(kg*s^2)"``,
+        ``"kg m / s**2"``, ``"dimensionless"`` or ``"1"``.
+
+    Returns
+    -------
+    pint.Unit
+        A unit of :data:`UNITS`.
+
+    Raises
+    ------
+    UnitError
+        (a :class:`ValueError`) if the text is blank, names an unknown unit
+        (with a "did you mean"), is not a valid unit expression, or carries a
+        scale factor such as ``"1000 m"``.
+
+    Examples
+    --------
+    >>> parse_unit("m^3/(kg*s^2)")
+    <Unit('meter ** 3 / kilogram / second ** 2')>
+    """
+    if not isinstance(text, str):
+        raise UnitError(str(text), "a unit must be text such as \"meter\" or \"dimensionless\"")
+    if not text.strip():
+        raise UnitError(text, 'the unit is blank; write "dimensionless" for pure numbers')
+    try:
+        return UNITS.parse_units(text)
+    except pint.UndefinedUnitError as error:
+        unknown = error.unit_names[0] if isinstance(error.unit_names, tuple) else error.unit_names
+        raise UnitError(
+            text,
+            f'"{unknown}" is not a unit pint knows{did_you_mean(unknown, _unit_names())}; '
+            'use a name like "meter", "kilogram", "second" or a symbol like "m", "kg", "s"',
+        ) from None
+    except ValueError as error:  # "Unit expression cannot have a scaling factor."
+        raise UnitError(
+            text, f"{error} Write the unit alone (e.g. \"km\", not \"1000 m\")"
+        ) from None
+    except (pint.errors.PintError, tokenize.TokenError, SyntaxError, AssertionError, TypeError,
+            AttributeError, KeyError):
+        # pint's expression parser reports malformed text (unbalanced
+        # brackets, a dangling "*") through several unrelated exceptions.
+        raise UnitError(
+            text, 'this is not a valid unit expression; write e.g. "m^3/(kg*s^2)" or "kg m / s**2"'
+        ) from None
+
+
+def dimension_vector(unit: pint.Unit | str) -> dict[str, float]:
+    """The exponents of the base dimensions of ``unit``.
+
+    Parameters
+    ----------
+    unit : pint.Unit or str
+        A unit, or text for :func:`parse_unit`.
+
+    Returns
+    -------
+    dict of str to float
+        Base dimension (``"[length]"``, ``"[mass]"``, ``"[time]"``,
+        ``"[current]"``, ``"[temperature]"``, ``"[substance]"``,
+        ``"[luminosity]"``) to its non-zero exponent; ``{}`` when
+        dimensionless.  Exponents are floats because roots of units are
+        legitimate (``sqrt(meter)`` has ``[length]`` 0.5).
+
+    Examples
+    --------
+    >>> dimension_vector("newton") == {"[mass]": 1.0, "[length]": 1.0, "[time]": -2.0}
+    True
+    """
+    if isinstance(unit, str):
+        unit = parse_unit(unit)
+    return {dimension: float(exponent) for dimension, exponent in unit.dimensionality.items()}
+
+
+def is_dimensionless(unit: pint.Unit | str) -> bool:
+    """Whether ``unit`` has no dimension (pure number, radian, ratio of like units).
+
+    Examples
+    --------
+    >>> is_dimensionless("radian"), is_dimensionless("m/km"), is_dimensionless("s")
+    (True, True, False)
+    """
+    if isinstance(unit, str):
+        unit = parse_unit(unit)
+    return not unit.dimensionality
+
+
+@lru_cache(maxsize=1)
+def _unit_names() -> tuple[str, ...]:
+    """Unit names for "did you mean"; built on the first unknown unit only."""
+    return tuple(name for name in dir(UNITS) if not name.startswith("_") and name in UNITS)

@@ -1,0 +1,1 @@
+"""search: inference over the space of expressions."""

@@ -1,0 +1,124 @@
+"""The one driver loop: budgets, progress, stopping and the hall of fame.
+
+Any kernel following ``search.base.SearchKernel`` runs here.  The driver
+owns what kernels should not: the wall-clock and evaluation budgets, the
+hall of fame, progress reports, and Ctrl-C, which ends the search cleanly
+and keeps everything found so far.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import numpy as np
+
+from hypo.expr import Expr
+from hypo.scoring import Scorer
+from search.hall_of_fame import HallOfFame
+
+
+@dataclass(frozen=True)
+class Budget:
+    """When to stop.  ``None`` means no limit of that kind.
+
+    ``exact_nmse`` and ``patience`` stop early once the best law explains the
+    data to rounding precision and has not changed for ``patience``
+    evaluations: continuing could only find a longer equivalent.
+    """
+
+    time_limit: float | None = 60.0
+    max_evaluations: int | None = None
+    exact_nmse: float = 1e-22
+    patience: int = 3000
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A snapshot for progress bars."""
+
+    seconds: float
+    n_evaluations: int
+    best_nmse: float
+    best_law: str
+    fraction_done: float
+
+
+@dataclass(frozen=True)
+class SearchOutcome:
+    hall_of_fame: HallOfFame
+    seconds: float
+    n_evaluations: int
+    n_steps: int
+    stop_reason: str
+
+
+def _fraction_done(budget: Budget, seconds: float, evaluations: int) -> float:
+    parts = []
+    if budget.time_limit:
+        parts.append(seconds / budget.time_limit)
+    if budget.max_evaluations:
+        parts.append(evaluations / budget.max_evaluations)
+    return min(1.0, max(parts)) if parts else 0.0
+
+
+def run_search(kernel, scorer: Scorer, seeds: Sequence[Expr], rng: np.random.Generator,
+               budget: Budget, on_progress: Callable[[Progress], None] | None = None,
+               progress_interval: float = 0.25) -> SearchOutcome:
+    """Run ``kernel`` until the budget is spent, the law is exact, or Ctrl-C.
+
+    Returns
+    -------
+    SearchOutcome
+        The hall of fame and run statistics; ``stop_reason`` is one of
+        ``"time"``, ``"evaluations"``, ``"exact"`` or ``"interrupted"``.
+    """
+    start = time.perf_counter()
+    hall = HallOfFame()
+    steps, reason = 0, "time"
+    last_report, best_key, best_since = -math.inf, None, 0
+    try:
+        state = kernel.init(rng, seeds)
+        for score in scorer.cache.values():
+            hall.update(score)
+        while True:
+            seconds = time.perf_counter() - start
+            if budget.time_limit is not None and seconds >= budget.time_limit:
+                reason = "time"
+                break
+            if budget.max_evaluations is not None and scorer.n_evaluations >= budget.max_evaluations:
+                reason = "evaluations"
+                break
+            best = hall.best()
+            if best is not None and best.key != best_key:
+                best_key, best_since = best.key, scorer.n_evaluations
+            if (best is not None and best.nmse <= budget.exact_nmse
+                    and scorer.n_evaluations - best_since >= budget.patience):
+                reason = "exact"
+                break
+            state, info = kernel.step(rng, state)
+            steps += 1
+            for score in info.scores:
+                hall.update(score)
+            if on_progress is not None and seconds - last_report >= progress_interval:
+                last_report = seconds
+                on_progress(_snapshot(hall, budget, seconds, scorer.n_evaluations))
+    except KeyboardInterrupt:
+        reason = "interrupted"
+    seconds = time.perf_counter() - start
+    if on_progress is not None:
+        on_progress(_snapshot(hall, budget, seconds, scorer.n_evaluations))
+    return SearchOutcome(hall, seconds, scorer.n_evaluations, steps, reason)
+
+
+def _snapshot(hall: HallOfFame, budget: Budget, seconds: float, evaluations: int) -> Progress:
+    best = hall.best()
+    return Progress(
+        seconds=seconds,
+        n_evaluations=evaluations,
+        best_nmse=best.nmse if best else math.inf,
+        best_law=str(best.law) if best else "",
+        fraction_done=_fraction_done(budget, seconds, evaluations),
+    )

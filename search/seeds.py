@@ -1,0 +1,87 @@
+"""Starting structures found by linear algebra before the search begins.
+
+Many physical laws are power laws, ``y = C * x1^a1 * x2^a2 ...``.  On
+positive data, ``log|y|`` is then linear in ``log x``, so one least-squares
+solve estimates every exponent; rounding them to simple fractions gives a
+candidate law at no search cost.  The evolutionary search starts from these
+seeds (and the single variables), so it refines rather than rediscovers.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+
+from hypo.expr import Expr, call, const, num, var
+
+ROUNDINGS = (1, 2, 3)
+"""Exponents are rounded to multiples of 1/1, 1/2 and 1/3 in turn."""
+
+
+def power_law_seeds(columns: dict, y: np.ndarray) -> list[Expr]:
+    """Monomials in the strictly positive columns, fitted in log space.
+
+    Returns an empty list when the target changes sign or is zero somewhere
+    (no power law fits it) or no column is strictly positive.
+    """
+    if not (np.all(y > 0) or np.all(y < 0)):
+        return []
+    names = [n for n, c in columns.items() if np.all(np.asarray(c) > 0)]
+    if not names:
+        return []
+    design = np.column_stack([np.ones(len(y))] + [np.log(columns[n]) for n in names])
+    exponents, *_ = np.linalg.lstsq(design, np.log(np.abs(y)), rcond=None)
+    seeds, seen = [], set()
+    for denominator in ROUNDINGS:
+        rounded = [Fraction(round(a * denominator), denominator) for a in exponents[1:]]
+        key = tuple(rounded)
+        if key in seen or not any(rounded):
+            continue
+        seen.add(key)
+        seeds.append(monomial(dict(zip(names, rounded))))
+    return seeds
+
+
+def monomial(powers: dict[str, Fraction]) -> Expr:
+    """``x1^a1 * x2^a2 ...`` with positive powers on top and negative below."""
+    top = [_power(var(n), p) for n, p in powers.items() if p > 0]
+    bottom = [_power(var(n), -p) for n, p in powers.items() if p < 0]
+    numerator = _product(top) if top else num(1.0)
+    return call("div", numerator, _product(bottom)) if bottom else numerator
+
+
+def _power(base: Expr, exponent: Fraction) -> Expr:
+    special = {Fraction(1): None, Fraction(2): "square", Fraction(3): "cube", Fraction(1, 2): "sqrt"}
+    if exponent in special:
+        op = special[exponent]
+        return base if op is None else call(op, base)
+    return call("pow", base, num(float(exponent)))
+
+
+def _product(factors: list[Expr]) -> Expr:
+    result = factors[0]
+    for factor in factors[1:]:
+        result = call("mul", result, factor)
+    return result
+
+
+def linear_seed(variables: list[str]) -> Expr | None:
+    """``c1*x1 + c2*x2 + ...``: the additive law with one constant per input."""
+    if not variables or len(variables) > 5:
+        return None
+    terms = [call("mul", const(1.0), var(n)) for n in variables]
+    result = terms[0]
+    for term in terms[1:]:
+        result = call("add", result, term)
+    return result
+
+
+def initial_seeds(columns: dict, y: np.ndarray) -> list[Expr]:
+    """Every seed: single variables, power laws and the linear law."""
+    seeds = [var(n) for n in columns]
+    seeds += power_law_seeds(columns, y)
+    linear = linear_seed(list(columns))
+    if linear is not None:
+        seeds.append(linear)
+    return seeds

@@ -1,0 +1,82 @@
+"""The hypothesis space: which symbols a tree may use and how big it may be.
+
+Moves and initial trees draw from a :class:`SearchSpace`, so a knowledge
+file that forbids an operator removes it from every proposal, not only from
+the scores.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from hypo.expr import Expr, call, const, num, var
+from hypo.operators import DEFAULT_OPERATORS, OPERATORS
+
+EXPONENTS = (-2.0, -1.5, -1.0, -0.5, 0.5, 1.5, 2.0, 3.0)
+"""Exact exponents that ``pow`` proposals draw from (others are fitted)."""
+
+
+@dataclass(frozen=True)
+class SearchSpace:
+    """Symbols and size limits of the trees the search may build.
+
+    Parameters
+    ----------
+    variables : tuple of str
+        Input column names.
+    operators : tuple of str
+        Allowed operator names (see ``hypo.operators``).
+    max_size : int
+        Largest number of nodes in a structure.
+    const_probability : float
+        Chance that a new leaf is a free constant rather than a variable.
+    """
+
+    variables: tuple[str, ...]
+    operators: tuple[str, ...] = DEFAULT_OPERATORS
+    max_size: int = 30
+    const_probability: float = 0.2
+
+    @property
+    def unary(self) -> tuple[str, ...]:
+        return tuple(op for op in self.operators if OPERATORS[op].arity == 1)
+
+    @property
+    def binary(self) -> tuple[str, ...]:
+        return tuple(op for op in self.operators if OPERATORS[op].arity == 2)
+
+    def random_leaf(self, rng: np.random.Generator) -> Expr:
+        if not self.variables or rng.random() < self.const_probability:
+            return const(float(rng.normal()))
+        return var(self.variables[rng.integers(len(self.variables))])
+
+    def random_exponent(self, rng: np.random.Generator) -> Expr:
+        if rng.random() < 0.2:
+            return const(float(rng.normal()))
+        return num(EXPONENTS[rng.integers(len(EXPONENTS))])
+
+    def random_operator(self, rng: np.random.Generator, arity: int | None = None) -> str:
+        pool = self.unary if arity == 1 else self.binary if arity == 2 else self.operators
+        if not pool:
+            pool = self.binary or self.unary
+        return pool[rng.integers(len(pool))]
+
+    def random_tree(self, rng: np.random.Generator, max_depth: int = 3) -> Expr:
+        """A random tree grown to at most ``max_depth`` levels."""
+        if max_depth <= 1 or rng.random() < 0.3:
+            return self.random_leaf(rng)
+        # binary operators are favoured: they build laws, unary ones decorate them
+        arity = 2 if (rng.random() < 0.7 and self.binary) or not self.unary else 1
+        op = self.random_operator(rng, arity)
+        return self.build(op, rng, max_depth - 1)
+
+    def build(self, op: str, rng: np.random.Generator, max_depth: int = 2, first: Expr | None = None) -> Expr:
+        """A node of ``op`` whose first child is ``first`` (or random) and the rest random."""
+        child = first if first is not None else self.random_tree(rng, max_depth)
+        if OPERATORS[op].arity == 1:
+            return call(op, child)
+        if op == "pow":
+            return call(op, child, self.random_exponent(rng))
+        return call(op, child, self.random_tree(rng, max_depth))
