@@ -37,6 +37,11 @@ SIMPLIFY_TIME_LIMIT = 30.0
 ROUND_DIGITS = 3
 ZERO_THRESHOLD = 1e-4
 
+#: Relative spread below which numbers count as constant in the numeric screen
+#: of :func:`could_match`: far above float64 round-off in the formulas, far
+#: below any difference that 3-decimal constants can make.
+NUMERIC_TOLERANCE = 1e-6
+
 #: A model is exact only if it also predicts: SRBench's guard against
 #: simplify calling a degenerate model equivalent.
 EXACT_R2_THRESHOLD = 0.5
@@ -202,6 +207,40 @@ def is_symbolic_match(
         return False
 
 
+def could_match(model_values: np.ndarray, truth_values: np.ndarray) -> bool:
+    """Numeric screen: can model and truth differ by a constant or a factor?
+
+    Sympy needs up to :data:`SIMPLIFY_TIME_LIMIT` seconds on a messy model;
+    most models are plainly not equivalent, and numbers show it at once. The
+    screen only says "no" when both the difference and the ratio of the
+    (already rounded) model and the truth visibly vary over the data, which a
+    symbolic match cannot do, so it never turns a match into a miss. When
+    values are not all finite it says "maybe" and leaves the verdict to sympy.
+
+    Parameters
+    ----------
+    model_values, truth_values : numpy.ndarray
+        Rounded model and truth evaluated on the same rows.
+
+    Returns
+    -------
+    bool
+        False when a symbolic match is impossible; True when sympy must decide.
+    """
+    model_values = np.asarray(model_values, dtype=float)
+    truth_values = np.asarray(truth_values, dtype=float)
+    if not (np.all(np.isfinite(model_values)) and np.all(np.isfinite(truth_values))):
+        return True
+    scale = max(float(np.max(np.abs(model_values))), float(np.max(np.abs(truth_values))), 1e-300)
+    if np.ptp(model_values - truth_values) <= NUMERIC_TOLERANCE * scale:
+        return True
+    with np.errstate(all="ignore"):
+        ratio = model_values / truth_values
+    if not np.all(np.isfinite(ratio)):
+        return True
+    return bool(np.ptp(ratio) <= NUMERIC_TOLERANCE * max(float(np.max(np.abs(ratio))), 1e-300))
+
+
 def evaluate_expression(
     expression: sympy.Expr, columns: Mapping[str, np.ndarray] | pd.DataFrame
 ) -> np.ndarray:
@@ -286,6 +325,8 @@ def judge_model(
 ) -> Judgement:
     """Parse a model string and score it: symbolic match, test R², exact.
 
+    Models that :func:`could_match` rules out on the test inputs skip sympy.
+
     Parameters
     ----------
     model_text : str
@@ -311,6 +352,9 @@ def judge_model(
     """
     model = parse_expression(model_text, symbols)
     r2_test = r2_score(test[target].to_numpy(), evaluate_expression(model, test))
-    symbolic_match = is_symbolic_match(model, truth, seconds)
+    rounded_values = evaluate_expression(round_floats(model), test)
+    symbolic_match = could_match(rounded_values, evaluate_expression(truth, test)) and (
+        is_symbolic_match(model, truth, seconds)
+    )
     exact = symbolic_match and r2_test > EXACT_R2_THRESHOLD
     return Judgement(symbolic_match=symbolic_match, r2_test=r2_test, exact=exact)

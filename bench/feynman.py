@@ -88,6 +88,7 @@ def run_task(task: Task) -> dict:
         return _record(
             task, "ok", fit_seconds, model=model, symbolic_match=judgement.symbolic_match,
             r2_test=judgement.r2_test, exact=judgement.exact,
+            judge_seconds=round(time.monotonic() - started - fit_seconds, 3),
         )
     except Exception as error:
         message = f"{type(error).__name__}: {error}"
@@ -98,13 +99,18 @@ def run_task(task: Task) -> dict:
 
 
 def _record(task: Task, status: str, seconds: float, **fields) -> dict:
-    """A JSON-ready result: engine, problem, status, seconds, model, scores."""
+    """A JSON-ready result: engine, problem, status, seconds, model, scores.
+
+    ``seconds`` is the engine's wall time, library import and data included;
+    ``judge_seconds`` is the time spent scoring the model afterwards.
+    """
     record = {
         "engine": task.engine,
         "problem": task.problem.id,
         "number": task.problem.number,
         "status": status,
         "seconds": round(seconds, 3),
+        "judge_seconds": None,
         "model": None,
         "symbolic_match": False,
         "r2_test": None,

@@ -97,8 +97,9 @@ def fit(data: str | Path | pd.DataFrame, target: str, knowledge: str | Path | Kn
                     limits=ScorerLimits(max_size=max_size), weights=row_weights(dataset.y, errors))
     space = SearchSpace(dataset.feature_names, operator_names, max_size=max_size)
     kernel = EvolutionKernel(space, scorer, EvolutionConfig())
-    outcome = run_search(kernel, scorer, initial_seeds(columns, dataset.y), rng,
-                         Budget(time_limit=time_limit, max_evaluations=max_evals), progress)
+    outcome = run_search(kernel, scorer, initial_seeds(scorer.fit_columns, scorer.fit_y, operator_names), rng,
+                         Budget(time_limit=time_limit, max_evaluations=max_evals),
+                         progress if callable(progress) else None)
     laws, pareto = _final_laws(scorer, outcome.hall_of_fame)
     stats = {"seconds": outcome.seconds, "evaluations": outcome.n_evaluations,
              "errors": "relative" if scorer.weights is not None else "absolute",

@@ -37,12 +37,13 @@ class Expr:
 
     def __init__(self, op: str, children: tuple = (), value: float | None = None,
                  name: str | None = None):
-        self.op = op
-        self.children = children
-        self.value = value
-        self.name = name
-        self._hash = None
-        self._size = None
+        setter = object.__setattr__
+        setter(self, "op", op)
+        setter(self, "children", children)
+        setter(self, "value", value)
+        setter(self, "name", name)
+        setter(self, "_hash", None)
+        setter(self, "_size", None)
 
     # --- structure -------------------------------------------------------
     @property
@@ -58,7 +59,7 @@ class Expr:
 
     def __hash__(self) -> int:
         if self._hash is None:
-            self._hash = hash(self._key())
+            object.__setattr__(self, "_hash", hash(self._key()))
         return self._hash
 
     def __eq__(self, other) -> bool:
@@ -69,10 +70,7 @@ class Expr:
         return self._key() == other._key()
 
     def __setattr__(self, key, val):
-        if key in ("_hash", "_size") or not hasattr(self, "_size"):
-            object.__setattr__(self, key, val)
-        else:
-            raise AttributeError("Expr is immutable; build a new node instead")
+        raise AttributeError("Expr is immutable; build a new node instead")
 
     def __repr__(self) -> str:
         from hypo.printing import to_string

@@ -77,11 +77,15 @@ def linear_seed(variables: list[str]) -> Expr | None:
     return result
 
 
-def initial_seeds(columns: dict, y: np.ndarray) -> list[Expr]:
-    """Every seed: single variables, power laws and the linear law."""
+def initial_seeds(columns: dict, y: np.ndarray, operators=()) -> list[Expr]:
+    """Every seed: single variables, power laws, the linear law and sparse sums."""
+    from search.sparse_seeds import sparse_sum_seeds
+
     seeds = [var(n) for n in columns]
     seeds += power_law_seeds(columns, y)
     linear = linear_seed(list(columns))
     if linear is not None:
         seeds.append(linear)
+    if "add" in operators and "mul" in operators:
+        seeds += sparse_sum_seeds(columns, y, operators)
     return seeds

@@ -53,8 +53,8 @@ class SearchSpace:
         return var(self.variables[rng.integers(len(self.variables))])
 
     def random_exponent(self, rng: np.random.Generator) -> Expr:
-        if rng.random() < 0.2:
-            return const(float(rng.normal()))
+        """An exact exponent: fitted exponents mostly buy overfitting, and the
+        power-law seeds already find non-obvious exact ones."""
         return num(EXPONENTS[rng.integers(len(EXPONENTS))])
 
     def random_operator(self, rng: np.random.Generator, arity: int | None = None) -> str:

@@ -15,6 +15,7 @@ from bench.engines import gplearn_to_python, operon_to_python
 from bench.exact_match import (
     Judgement,
     SimplifyTimeout,
+    could_match,
     evaluate_expression,
     is_symbolic_match,
     judge_model,
@@ -112,6 +113,16 @@ def test_evaluate_expression_broadcasts_constants_and_masks_domain_errors():
     assert math.isnan(values[0]) and values[1] == 2.0
     with pytest.raises(KeyError, match="y"):
         evaluate_expression(sympy.Symbol("y"), columns)
+
+
+def test_numeric_screen_only_rules_out_visible_differences():
+    x = np.linspace(1.0, 5.0, 100)
+    assert could_match(x + 1.5, x)  # constant difference
+    assert could_match(0.0796 * 4 * np.pi * x, x)  # constant ratio
+    assert could_match(x * (1 + 1e-12 * np.sin(x)), x)  # round-off is not a difference
+    assert not could_match(x**2, x)
+    assert not could_match(x + 0.001 * x**2, x)
+    assert could_match(np.where(x > 2.0, x**2, np.nan), x)  # NaN: sympy decides
 
 
 def test_r2_score():

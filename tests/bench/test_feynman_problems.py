@@ -15,6 +15,7 @@ import sympy
 import yaml
 
 from bench import engines, feynman
+from bench.exact_match import judge_model
 from bench.feynman_problems import (
     load_problems,
     load_units,
@@ -134,6 +135,14 @@ def test_dataset_in_range_and_matching_the_formula(problem):
         expected = eval(problem.formula, dict(NUMPY_NAMESPACE), {n: data[n].to_numpy() for n in problem.variable_names})
     assert np.all(np.isfinite(data[problem.output]))
     np.testing.assert_allclose(data[problem.output], expected, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("problem", PROBLEMS, ids=lambda problem: problem.id)
+def test_every_law_is_judged_exact_against_itself(problem):
+    _, test = make_train_test(problem, n_rows=100, seed=0)
+    scaled = f"1.0002*({problem.formula}) + 0.00001"  # rounding and the screen must keep it
+    judgement = judge_model(scaled, problem.expression, problem.symbols, test, problem.output, seconds=20)
+    assert judgement.exact
 
 
 def test_dataset_is_reproducible_per_seed():
