@@ -3,23 +3,27 @@
 Start with :func:`hypo.fit` (data and knowledge in, ranked laws out) or
 :class:`hypo.HypoRegressor` (the scikit-learn estimator).  Expressions are
 :class:`hypo.Expr` trees; :func:`hypo.parse` reads one from text.
+
+The entry points are imported on first use: the search packages import
+``hypo``'s expression modules, and scikit-learn is slow to import.
 """
 
-from hypo.api import fit
 from hypo.errors import DataError, HypoError
 from hypo.expr import Expr
 from hypo.printing import parse, to_latex, to_string, to_sympy
-from hypo.result import FitResult, Law
 
 __all__ = ["DataError", "Expr", "FitResult", "HypoError", "HypoRegressor", "Law", "fit", "parse",
            "to_latex", "to_string", "to_sympy"]
 __version__ = "0.1.0"
 
+_LAZY = {"fit": "hypo.api", "FitResult": "hypo.result", "Law": "hypo.result",
+         "HypoRegressor": "hypo.estimator"}
+
 
 def __getattr__(name):
-    """Import the scikit-learn estimator only when asked (sklearn is slow to import)."""
-    if name == "HypoRegressor":
-        from hypo.estimator import HypoRegressor
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'hypo' has no attribute {name!r}")
+    import importlib
 
-        return HypoRegressor
-    raise AttributeError(f"module 'hypo' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)

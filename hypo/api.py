@@ -7,6 +7,7 @@ best laws on all rows and packs them into a :class:`hypo.result.FitResult`.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Callable
 
@@ -24,6 +25,9 @@ from search.evolution import EvolutionConfig, EvolutionKernel
 from search.run import Budget, Progress, run_search
 from search.seeds import initial_seeds
 from search.space import SearchSpace
+
+SEED_SHARE = 0.25
+"""Share of the time limit after which no further seed generator starts."""
 
 N_REFIT = 25
 """How many of the best laws are refitted on all rows before reporting."""
@@ -97,7 +101,9 @@ def fit(data: str | Path | pd.DataFrame, target: str, knowledge: str | Path | Kn
                     limits=ScorerLimits(max_size=max_size), weights=row_weights(dataset.y, errors))
     space = SearchSpace(dataset.feature_names, operator_names, max_size=max_size)
     kernel = EvolutionKernel(space, scorer, EvolutionConfig())
-    outcome = run_search(kernel, scorer, initial_seeds(scorer.fit_columns, scorer.fit_y, operator_names), rng,
+    deadline = time.perf_counter() + SEED_SHARE * time_limit if time_limit else None
+    seeds = initial_seeds(scorer.fit_columns, scorer.fit_y, operator_names, deadline)
+    outcome = run_search(kernel, scorer, seeds, rng,
                          Budget(time_limit=time_limit, max_evaluations=max_evals),
                          progress if callable(progress) else None)
     laws, pareto = _final_laws(scorer, outcome.hall_of_fame)

@@ -85,12 +85,11 @@ def _canonical_chain(op: str, children: tuple[Expr, ...]) -> Expr:
     chain = "add" if op in ("add", "sub") else "mul"
     plus, minus = _flatten(op, children)
     free_count = sum(1 for t in plus + minus if t.op == "const")
-    numbers = [t for t in plus + minus if t.op == "num"]
+    folded = None if free_count else _fold_numbers(chain, plus, minus)
     # All free constants of one chain merge into one; exact numbers next to a
     # free constant are absorbed by it (a free constant can take any value).
     plus = [t for t in plus if t.op not in ("const", "num")]
     minus = [t for t in minus if t.op not in ("const", "num")]
-    folded = _fold_numbers(chain, numbers, children) if not free_count else None
     key = _sort_key
     plus.sort(key=key)
     minus.sort(key=key)
@@ -113,22 +112,21 @@ def _canonical_chain(op: str, children: tuple[Expr, ...]) -> Expr:
     return result
 
 
-def _fold_numbers(chain: str, numbers: list[Expr], children) -> Expr | None:
-    """The product (or sum) of the exact numbers of a chain, with their signs."""
-    if not numbers:
+def _fold_numbers(chain: str, plus: list[Expr], minus: list[Expr]) -> Expr | None:
+    """The sum (or product) of the exact numbers of a chain, with their signs."""
+    numbers_plus = [t for t in plus if t.op == "num"]
+    numbers_minus = [t for t in minus if t.op == "num"]
+    if not numbers_plus and not numbers_minus:
         return None
-    plus, minus = _flatten(chain, children)
     value = 0.0 if chain == "add" else 1.0
-    for term in plus:
-        if term.op == "num":
-            value = value + term.value if chain == "add" else value * term.value
-    for term in minus:
-        if term.op == "num":
-            value = value - term.value if chain == "add" else (value / term.value if term.value else math.inf)
+    for term in numbers_plus:
+        value = value + term.value if chain == "add" else value * term.value
+    for term in numbers_minus:
+        value = value - term.value if chain == "add" else (value / term.value if term.value else math.inf)
     if not math.isfinite(value):
         return None
-    if len(numbers) == 1 and numbers[0].name is not None and value == numbers[0].value:
-        return numbers[0]
+    if len(numbers_plus) == 1 and not numbers_minus and numbers_plus[0].name is not None:
+        return numbers_plus[0]
     return num(value)
 
 

@@ -76,7 +76,7 @@ def _fit(args, errors: Console) -> int:
     _print_table(result)
     if args.output:
         _write_json_atomically(Path(args.output), result.to_dict())
-        errors.print(f"hypo: wrote {args.output}", markup=False)
+        errors.print(f"hypo: wrote {args.output}", markup=False, soft_wrap=True)
     return 0
 
 
@@ -84,11 +84,14 @@ class _progress_bar:
     """Context manager yielding a progress callback that drives a rich bar."""
 
     def __init__(self, console: Console, quiet: bool):
-        self.console, self.quiet = console, quiet or not console.is_terminal and os.environ.get("HYPO_PROGRESS") != "1"
+        self.console, self.quiet = console, quiet
+        self.live = console.is_terminal
         self.progress = None
 
     def __enter__(self):
         if self.quiet:
+            return None
+        if not self.live:
             return self._plain
         self.progress = Progress(TextColumn("searching"), BarColumn(), TimeElapsedColumn(),
                                  TextColumn("{task.fields[status]}"), console=self.console, transient=True)
@@ -126,9 +129,9 @@ def _print_table(result) -> None:
                       f"{law.log_posterior:.1f}", f"{law.posterior:.3f}", law.short())
     console.print(table)
     stats = result.stats
-    console.print(f"best: {result.target} = {result.best.short(6)}", markup=False)
+    console.print(f"best: {result.target} = {result.best.short(6)}", markup=False, soft_wrap=True)
     console.print(f"({stats['evaluations']} structures fitted in {stats['seconds']:.1f} s; "
-                  f"stopped: {stats['stop_reason']})", markup=False)
+                  f"stopped: {stats['stop_reason']})", markup=False, soft_wrap=True)
 
 
 def _check_writable(path: Path) -> None:
@@ -157,6 +160,9 @@ def _write_json_atomically(path: Path, payload: dict) -> None:
         with os.fdopen(handle, "w") as stream:
             json.dump(_json_safe(payload), stream, indent=2)
             stream.write("\n")
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

@@ -72,6 +72,10 @@ class Expr:
     def __setattr__(self, key, val):
         raise AttributeError("Expr is immutable; build a new node instead")
 
+    def __reduce__(self):
+        """Pickle and copy by constructor arguments (slots are read-only)."""
+        return (Expr, (self.op, self.children, self.value, self.name))
+
     def __repr__(self) -> str:
         from hypo.printing import to_string
 

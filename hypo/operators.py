@@ -72,7 +72,7 @@ def _cube(x):
 
 
 def _inv(x):
-    return 1.0 / x
+    return np.divide(1.0, x)
 
 
 def _sympy_pow(a, b):
@@ -99,7 +99,7 @@ _TABLE = [
     Operator("asin", 1, None, np.arcsin, "asin", sympy.asin, 2.5),
     Operator("acos", 1, None, np.arccos, "acos", sympy.acos, 2.5),
     Operator("atan", 1, None, np.arctan, "atan", sympy.atan, 2.5),
-    Operator("abs", 1, None, np.abs, "abs", sympy.Abs, 1.5),
+    Operator("abs", 1, None, np.abs, "abs", lambda a: sympy.Abs(a, evaluate=False), 1.5),
 ]
 
 OPERATORS: dict[str, Operator] = {op.name: op for op in _TABLE}

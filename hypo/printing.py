@@ -9,6 +9,7 @@ back, so ``parse(to_string(e))`` prints identically to ``e``.
 
 from __future__ import annotations
 
+import re
 from fractions import Fraction
 
 import sympy
@@ -38,6 +39,8 @@ def format_number(value: float, precision: int | None = None) -> str:
 
 
 def _num_text(node: Expr, precision: int | None) -> str:
+    if node.name == "e":
+        return "exp(1)"
     if node.name is not None:
         return node.name
     value = node.value
@@ -113,12 +116,18 @@ def to_latex(expr: Expr, precision: int = 4) -> str:
 
 
 # --- parsing ---------------------------------------------------------------
+def _absolute(argument):
+    """``Abs`` left as written: sympy would rewrite ``Abs(exp(x))`` as
+    ``exp(re(x))`` for a complex symbol, which no one can read back."""
+    return sympy.Abs(argument, evaluate=False)
+
+
 _SYMPY_FUNCTIONS = {
     "sin": sympy.sin, "cos": sympy.cos, "tan": sympy.tan, "tanh": sympy.tanh,
     "asin": sympy.asin, "acos": sympy.acos, "atan": sympy.atan,
     "arcsin": sympy.asin, "arccos": sympy.acos, "arctan": sympy.atan,
     "exp": sympy.exp, "log": sympy.log, "ln": sympy.log, "sqrt": sympy.sqrt,
-    "abs": sympy.Abs, "Abs": sympy.Abs, "pi": sympy.pi, "e": sympy.E,
+    "abs": _absolute, "Abs": _absolute, "pi": sympy.pi, "e": sympy.E,
     "square": lambda a: a**2, "cube": lambda a: a**3, "inv": lambda a: 1 / a,
     "neg": lambda a: -a,
 }
@@ -146,23 +155,45 @@ def parse(text: str, variables: list[str] | tuple[str, ...] | None = None) -> Ex
         Syntax errors and unknown names, in one line.
     """
     local_names = dict(_SYMPY_FUNCTIONS)
+    local_names["_exact_float"] = lambda literal: sympy.Float(literal, precision=53)
     for name in variables or ():
         local_names[name] = sympy.Symbol(name)
+    if not isinstance(text, str):
+        raise ParseError(f"a formula must be text, got {type(text).__name__}")
     try:
-        parsed = sympy.sympify(text, locals=local_names)
-    except (sympy.SympifyError, SyntaxError, TypeError, AttributeError) as error:
-        raise ParseError(f"cannot parse formula {text!r}: {error}; use Python syntax such as 'a*b + sin(c)'") from None
+        parsed = sympy.sympify(_FLOAT_LITERAL.sub(r"_exact_float('\1')", text), locals=local_names)
+    except Exception as error:  # sympy raises many types for bad text
+        raise ParseError(f"cannot parse formula {text!r}: {_first_line(error)}; "
+                         "use Python syntax such as 'a*b + sin(c)'") from None
+    if not isinstance(parsed, sympy.Expr):
+        raise ParseError(f"formula {text!r} is not a mathematical expression; use Python syntax such as 'a*b + sin(c)'")
     if variables is not None:
         unknown = sorted(str(s) for s in parsed.free_symbols if str(s) not in set(variables))
         if unknown:
             raise ParseError(f"formula {text!r} uses unknown name(s) {', '.join(unknown)}; known variables: {', '.join(variables)}")
-    return from_sympy(parsed)
+    try:
+        return from_sympy(parsed)
+    except ParseError:
+        raise
+    except Exception as error:
+        raise ParseError(f"cannot convert formula {text!r}: {_first_line(error)}") from None
+
+
+_FLOAT_LITERAL = re.compile(r"(?<![\w.])(\d+\.\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?|\d+[eE][-+]?\d+)")
+"""Decimal literals, read as exact doubles (sympy would round them twice)."""
+
+
+def _first_line(error: Exception) -> str:
+    text = str(error).strip().splitlines()
+    return text[0] if text else type(error).__name__
 
 
 def from_sympy(node: sympy.Basic) -> Expr:
     """Convert a sympy expression into a hypo tree (Floats become free constants)."""
     if isinstance(node, sympy.Symbol):
         return var(node.name)
+    if node.is_number and not node.is_real:
+        raise ParseError(f"{node} is not a real number")
     if node is sympy.pi:
         return num(0, name="pi")
     if node is sympy.E:

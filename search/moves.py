@@ -112,8 +112,10 @@ def perturb_constants(expr, space, rng, donor=None):
 @register("add_term")
 def add_term(expr, space, rng, donor=None):
     """Add or multiply the whole law by a new small term (``f`` to ``f + c*x``)."""
+    if not space.binary:
+        return insert_node(expr, space, rng)
     term = space.random_tree(rng, max_depth=2)
-    if rng.random() < 0.5 and "add" in space.operators:
+    if rng.random() < 0.5 and "add" in space.operators and "mul" in space.operators:
         return call("add", expr, call("mul", const(float(rng.normal())), term) if term.op == "var" else term)
     op = "mul" if "mul" in space.operators else space.random_operator(rng, 2)
     if op == "pow":
@@ -160,6 +162,13 @@ def propose(expr: Expr, space: SearchSpace, rng: np.random.Generator, weights: d
     for _ in range(10):
         name = names[rng.choice(len(names), p=probabilities)]
         child = MOVES[name](expr, space, rng, donor)
-        if child.size <= space.max_size:
+        if child.size <= space.max_size and _in_space(child, space):
             return child, name
     return expr, "none"
+
+
+def _in_space(expr: Expr, space: SearchSpace) -> bool:
+    """Every operator of ``expr`` is allowed (``simplify`` may introduce, say,
+    ``cube`` for ``pow(x, 3)``, and a donor may come from elsewhere)."""
+    allowed = space.operators
+    return all(node.is_leaf or node.op in allowed for node in expr.walk())

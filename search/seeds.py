@@ -9,6 +9,7 @@ seeds (and the single variables), so it refines rather than rediscovers.
 
 from __future__ import annotations
 
+import time
 from fractions import Fraction
 
 import numpy as np
@@ -77,15 +78,28 @@ def linear_seed(variables: list[str]) -> Expr | None:
     return result
 
 
-def initial_seeds(columns: dict, y: np.ndarray, operators=()) -> list[Expr]:
-    """Every seed: single variables, power laws, the linear law and sparse sums."""
-    from search.sparse_seeds import sparse_sum_seeds
+def initial_seeds(columns: dict, y: np.ndarray, operators=(), deadline: float | None = None) -> list[Expr]:
+    """Every seed: single variables, power laws (alone and times one function
+    of a monomial), the linear law and sparse sums.
+
+    ``deadline`` (a ``time.perf_counter()`` value) skips the costlier
+    generators once passed, so a short time limit is not spent on seeds.
+    """
+    from search.product_seeds import product_seeds
+    from search.sparse_seeds import transformed_sum_seeds
 
     seeds = [var(n) for n in columns]
     seeds += power_law_seeds(columns, y)
     linear = linear_seed(list(columns))
     if linear is not None:
         seeds.append(linear)
+    generators = []
+    if "mul" in operators:
+        generators.append(product_seeds)
     if "add" in operators and "mul" in operators:
-        seeds += sparse_sum_seeds(columns, y, operators)
+        generators.append(transformed_sum_seeds)
+    for generator in generators:
+        if deadline is not None and time.perf_counter() > deadline:
+            break
+        seeds += generator(columns, y, operators)
     return seeds

@@ -31,13 +31,16 @@ class SearchSpace:
     max_size : int
         Largest number of nodes in a structure.
     const_probability : float
-        Chance that a new leaf is a free constant rather than a variable.
+        Chance that a new leaf is a free constant.
+    integer_probability : float
+        Chance that a new leaf is the exact number 1 or 2.
     """
 
     variables: tuple[str, ...]
     operators: tuple[str, ...] = DEFAULT_OPERATORS
     max_size: int = 30
-    const_probability: float = 0.2
+    const_probability: float = 0.05
+    integer_probability: float = 0.1
 
     @property
     def unary(self) -> tuple[str, ...]:
@@ -48,8 +51,15 @@ class SearchSpace:
         return tuple(op for op in self.operators if OPERATORS[op].arity == 2)
 
     def random_leaf(self, rng: np.random.Generator) -> Expr:
-        if not self.variables or rng.random() < self.const_probability:
+        """A variable mostly; sometimes the exact number 1 or 2 (as in
+        ``1 - v**2/c**2``), or a free constant.  Free constants are kept rare
+        because each one costs a nonlinear fit, while the outer scale and
+        offset of every law are fitted in closed form anyway."""
+        draw = rng.random()
+        if not self.variables or draw < self.const_probability:
             return const(float(rng.normal()))
+        if draw < self.const_probability + self.integer_probability:
+            return num(1.0 if rng.random() < 0.7 else 2.0)
         return var(self.variables[rng.integers(len(self.variables))])
 
     def random_exponent(self, rng: np.random.Generator) -> Expr:

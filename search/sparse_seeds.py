@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 from fractions import Fraction
+from functools import partial
 
 import numpy as np
 
@@ -25,12 +26,21 @@ TRIPLE_EXPONENTS = (Fraction(-1), Fraction(1), Fraction(2))
 FUNCTIONS = ("sin", "cos", "exp")
 MAX_TERMS = 3
 N_STARTS = 3
-MAX_DICTIONARY = 30_000
+MAX_DICTIONARY = 15_000
 """Cap on the number of candidate terms (memory: terms x fitting rows)."""
 
 
-def _term_dictionary(columns: dict, allowed_functions) -> list[tuple[Expr, np.ndarray]]:
-    """Candidate terms with their values, cheapest first."""
+def _times(first, second) -> Expr:
+    return call("mul", first(), second())
+
+
+def _function_of(g: str, name: str) -> Expr:
+    return call(g, var(name))
+
+
+def _term_dictionary(columns: dict, allowed_functions) -> list[tuple[object, np.ndarray]]:
+    """Candidate terms, cheapest first: (a no-argument builder of the term's
+    tree, its values).  Trees are built only for the few terms chosen."""
     names = list(columns)
     positive = {n: bool(np.all(columns[n] > 0)) for n in names}
     nonzero = {n: bool(np.all(columns[n] != 0)) for n in names}
@@ -44,31 +54,36 @@ def _term_dictionary(columns: dict, allowed_functions) -> list[tuple[Expr, np.nd
     with np.errstate(all="ignore"):
         powers = {(n, e): columns[n] ** float(e) for n in names for e in EXPONENTS if usable(n, e)}
         for (n, e), values in powers.items():
-            terms.append((monomial({n: e}), values))
+            terms.append((partial(monomial, {n: e}), values))
         functions = []
         for n in names:
             for g in allowed_functions:
                 values = {"sin": np.sin, "cos": np.cos, "exp": np.exp}[g](columns[n])
-                functions.append((call(g, var(n)), values))
-        terms.extend(functions)
+                functions.append((partial(_function_of, g, n), values, n))
+        terms.extend((builder, values) for builder, values, _ in functions)
         for a, b in itertools.combinations(names, 2):
             for ea in PAIR_EXPONENTS:
                 for eb in PAIR_EXPONENTS:
                     if usable(a, ea) and usable(b, eb):
-                        terms.append((monomial({a: ea, b: eb}), powers[(a, ea)] * powers[(b, eb)]))
+                        terms.append((partial(monomial, {a: ea, b: eb}), powers[(a, ea)] * powers[(b, eb)]))
         for triple in itertools.combinations(names, 3):
             for exps in itertools.product(TRIPLE_EXPONENTS, repeat=3):
                 if all(usable(n, e) for n, e in zip(triple, exps)):
                     values = powers[(triple[0], exps[0])] * powers[(triple[1], exps[1])] * powers[(triple[2], exps[2])]
-                    terms.append((monomial(dict(zip(triple, exps))), values))
+                    terms.append((partial(monomial, dict(zip(triple, exps))), values))
             if len(terms) > MAX_DICTIONARY:
                 break
         for (n, e), values in list(powers.items())[:40]:
             if e not in (Fraction(1), Fraction(1, 2), Fraction(2)):
                 continue
-            for expr, g_values in functions:
-                if n not in expr.variables():
-                    terms.append((call("mul", monomial({n: e}), expr), values * g_values))
+            for builder, g_values, g_variable in functions:
+                if n != g_variable:
+                    terms.append((partial(_times, partial(monomial, {n: e}), builder), values * g_values))
+        for a, b in itertools.combinations(names, 2):
+            for builder, g_values, g_variable in functions:
+                if g_variable not in (a, b):
+                    pair = partial(monomial, {a: Fraction(1), b: Fraction(1)})
+                    terms.append((partial(_times, pair, builder), columns[a] * columns[b] * g_values))
     return [(e, v) for e, v in terms if np.all(np.isfinite(v)) and np.ptp(v) > 0][:MAX_DICTIONARY]
 
 
@@ -96,7 +111,7 @@ def _best_addition(matrix: np.ndarray, target: np.ndarray, indices: list[int]) -
 
 def _refine(matrix, target, chosen: list[int], error: float, scale: float) -> tuple[list[int], float]:
     """Swap each chosen term for its best replacement while the error drops."""
-    for _round in range(4):
+    for _round in range(2):
         improved = False
         for position in range(len(chosen)):
             others = chosen[:position] + chosen[position + 1:]
@@ -124,7 +139,7 @@ def _grow(matrix, target, first: int, max_terms: int, scale: float) -> list[tupl
 
 
 def sparse_sum_seeds(columns: dict, y: np.ndarray, operators=(), max_terms: int = MAX_TERMS,
-                     n_starts: int = N_STARTS) -> list[Expr]:
+                     n_starts: int = N_STARTS, terms=None) -> list[Expr]:
     """Sparse regressions ``c0 + c1*t1 + ... + ck*tk`` for k = 1..max_terms.
 
     From each of the ``n_starts`` best single terms, terms are added
@@ -133,13 +148,11 @@ def sparse_sum_seeds(columns: dict, y: np.ndarray, operators=(), max_terms: int 
     starts repair a wrong first pick, the commonest failure of greedy
     selection when every true term correlates with the target about equally.
     """
-    allowed_functions = [g for g in FUNCTIONS if g in operators]
-    terms = _term_dictionary(columns, allowed_functions)
+    if terms is None:
+        terms = _term_dictionary(columns, [g for g in FUNCTIONS if g in operators])
     if not terms:
         return []
-    matrix = np.column_stack([v for _, v in terms])
-    matrix = matrix - matrix.mean(axis=0)
-    matrix = matrix / np.linalg.norm(matrix, axis=0)
+    matrix = _normalized_matrix(terms)
     target = y - y.mean()
     scale = float(np.linalg.norm(target)) or 1.0
     single_gain = np.abs(matrix.T @ target)
@@ -150,7 +163,35 @@ def sparse_sum_seeds(columns: dict, y: np.ndarray, operators=(), max_terms: int 
             size = len(chosen)
             if size not in best_by_size or error < best_by_size[size][0]:
                 best_by_size[size] = (error, chosen)
-    return [_sum_of_terms([terms[i][0] for i in best_by_size[k][1]]) for k in sorted(best_by_size)]
+    return [_sum_of_terms([terms[i][0]() for i in best_by_size[k][1]]) for k in sorted(best_by_size)]
+
+
+def _normalized_matrix(terms) -> np.ndarray:
+    """Term values as centred unit columns (so gains compare across terms)."""
+    matrix = np.column_stack([v for _, v in terms])
+    matrix = matrix - matrix.mean(axis=0)
+    return matrix / np.linalg.norm(matrix, axis=0)
+
+
+TARGET_POWERS = (1, 2, -1)
+"""Sparse sums are also sought for ``y**2`` and ``1/y`` (``sqrt(x**2 + y**2)``,
+``1/(1/d1 + n/d2)``); the seed then takes the matching root or inverse."""
+
+
+def transformed_sum_seeds(columns: dict, y: np.ndarray, operators=()) -> list[Expr]:
+    """Sparse sums for ``y``, and for ``y**2`` and ``1/y`` where those operators are allowed."""
+    seeds = []
+    terms = _term_dictionary(columns, [g for g in FUNCTIONS if g in operators])
+    for power in TARGET_POWERS:
+        if power == 2 and "sqrt" not in operators or power == -1 and ("inv" not in operators or np.any(y == 0)):
+            continue
+        if power == 2 and not (np.all(y > 0) or np.all(y < 0)):
+            continue
+        with np.errstate(all="ignore"):
+            transformed = y ** float(power)
+        for seed in sparse_sum_seeds(columns, transformed, operators, terms=terms):
+            seeds.append(seed if power == 1 else call("sqrt" if power == 2 else "inv", seed))
+    return seeds
 
 
 def _sum_of_terms(terms: list[Expr]) -> Expr:
