@@ -39,7 +39,7 @@ _FUNCTIONS = {"sin": np.sin, "cos": np.cos, "tanh": np.tanh, "exp": np.exp, "asi
 _NEEDS = {"expm1": ("exp", "sub"), "one_minus_cos": ("cos", "sub")}
 """Composite factors and the operators they are built from."""
 N_SEEDS = 6
-MAX_CANDIDATES = 20_000
+MAX_CANDIDATES = 40_000
 
 
 def _inner_monomials(columns: dict) -> list[tuple[dict, np.ndarray]]:
@@ -51,7 +51,7 @@ def _inner_monomials(columns: dict) -> list[tuple[dict, np.ndarray]]:
         for e in (Fraction(1), Fraction(2), Fraction(-1)):
             if e > 0 or n in nonzero:
                 out.append(({n: e}, columns[n] ** float(e)))
-    pair_exponents = [(1, 1), (1, -1), (-1, 1), (2, -2), (2, 2), (2, 1), (1, 2), (2, -1), (-1, 2), (1, -2), (-2, 1)]
+    pair_exponents = [(a, b) for a in (1, -1, 2, -2) for b in (1, -1, 2, -2) if (a, b) != (-1, -1) and (a, b) != (-2, -2)]
     for a, b in itertools.combinations(names, 2):
         for ea, eb in pair_exponents:
             if (ea > 0 or a in nonzero) and (eb > 0 or b in nonzero):
@@ -59,8 +59,9 @@ def _inner_monomials(columns: dict) -> list[tuple[dict, np.ndarray]]:
     for size in (3, 4):
         if len(names) > 7 and size == 4:
             break
+        exponents = (1, -1, 2, -2) if size == 3 and len(names) <= 4 else (1, -1)
         for group in itertools.combinations(names, size):
-            for signs in itertools.product((1, -1), repeat=size):
+            for signs in itertools.product(exponents, repeat=size):
                 if signs[0] < 0 or any(s < 0 and n not in nonzero for n, s in zip(group, signs)):
                     continue
                 values = np.prod([columns[n] ** float(s) for n, s in zip(group, signs)], axis=0)

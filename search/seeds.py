@@ -84,9 +84,10 @@ def initial_seeds(columns: dict, y: np.ndarray, operators=(), deadline: float | 
 
     ``deadline`` (a ``time.perf_counter()`` value) skips the costlier
     generators once passed, so a short time limit is not spent on seeds.
+    Seeds using an operator outside ``operators`` are dropped.
     """
     from search.product_seeds import product_seeds
-    from search.sparse_seeds import transformed_sum_seeds
+    from search.sparse_seeds import factored_sum_seeds, transformed_sum_seeds
 
     seeds = [var(n) for n in columns]
     seeds += power_law_seeds(columns, y)
@@ -97,9 +98,11 @@ def initial_seeds(columns: dict, y: np.ndarray, operators=(), deadline: float | 
     if "mul" in operators:
         generators.append(product_seeds)
     if "add" in operators and "mul" in operators:
-        generators.append(transformed_sum_seeds)
+        generators += [transformed_sum_seeds, factored_sum_seeds]
     for generator in generators:
         if deadline is not None and time.perf_counter() > deadline:
             break
-        seeds += generator(columns, y, operators)
-    return seeds
+        with np.errstate(all="ignore"):
+            seeds += generator(columns, y, operators)
+    allowed = set(operators)
+    return [s for s in seeds if all(node.is_leaf or node.op in allowed for node in s.walk())]

@@ -25,6 +25,8 @@ PAIR_EXPONENTS = (Fraction(-2), Fraction(-1), Fraction(-1, 2), Fraction(1, 2), F
 TRIPLE_EXPONENTS = (Fraction(-1), Fraction(1), Fraction(2))
 FUNCTIONS = ("sin", "cos", "exp")
 MAX_TERMS = 3
+PAIR_CANDIDATES = 120
+"""The best pair of terms is sought exhaustively among this many leading terms."""
 N_STARTS = 3
 MAX_DICTIONARY = 15_000
 """Cap on the number of candidate terms (memory: terms x fitting rows)."""
@@ -123,13 +125,34 @@ def _refine(matrix, target, chosen: list[int], error: float, scale: float) -> tu
     return chosen, error
 
 
-def _grow(matrix, target, first: int, max_terms: int, scale: float) -> list[tuple[list[int], float]]:
-    """Greedy growth from a forced first term; the refined selection at each size."""
-    chosen = [first]
+def _best_pair(matrix: np.ndarray, target: np.ndarray, candidates: np.ndarray) -> list[int]:
+    """The two ``candidates`` that together fit ``target`` best, all pairs at once.
+
+    For unit columns, the error left by columns i and j is
+    ``|t|^2 - (a_i^2 + a_j^2 - 2 g_ij a_i a_j) / (1 - g_ij^2)`` with
+    ``a = M^T t`` and ``g = M^T M``: one small matrix, no loop over pairs.
+    """
+    sub = matrix[:, candidates]
+    a = sub.T @ target
+    gram = sub.T @ sub
+    with np.errstate(all="ignore"):
+        explained = (a[:, None] ** 2 + a[None, :] ** 2 - 2 * gram * a[:, None] * a[None, :]) / (1 - gram**2)
+    explained[~np.isfinite(explained) | (np.abs(gram) > 1 - 1e-9)] = -np.inf
+    np.fill_diagonal(explained, -np.inf)
+    i, j = np.unravel_index(np.argmax(explained), explained.shape)
+    return [int(candidates[i]), int(candidates[j])]
+
+
+def _grow(matrix, target, first, max_terms: int, scale: float) -> list[tuple[list[int], float]]:
+    """Greedy growth from forced first term(s); the refined selection at each size."""
+    chosen = list(first) if isinstance(first, list) else [first]
     basis = _orthonormal_basis(matrix, chosen)
     residual = target - basis @ (basis.T @ target)
     error = float(np.linalg.norm(residual))
     path = [(list(chosen), error)]
+    if len(chosen) > 1:
+        chosen, error = _refine(matrix, target, chosen, error, scale)
+        path = [(list(chosen), error)]
     while len(chosen) < max_terms and error > 1e-9 * scale:
         best, error = _best_addition(matrix, target, chosen)
         chosen.append(best)
@@ -139,7 +162,7 @@ def _grow(matrix, target, first: int, max_terms: int, scale: float) -> list[tupl
 
 
 def sparse_sum_seeds(columns: dict, y: np.ndarray, operators=(), max_terms: int = MAX_TERMS,
-                     n_starts: int = N_STARTS, terms=None) -> list[Expr]:
+                     n_starts: int = N_STARTS, terms=None, intercept: bool = False) -> list[Expr]:
     """Sparse regressions ``c0 + c1*t1 + ... + ck*tk`` for k = 1..max_terms.
 
     From each of the ``n_starts`` best single terms, terms are added
@@ -156,14 +179,31 @@ def sparse_sum_seeds(columns: dict, y: np.ndarray, operators=(), max_terms: int 
     target = y - y.mean()
     scale = float(np.linalg.norm(target)) or 1.0
     single_gain = np.abs(matrix.T @ target)
-    starts = np.argsort(-single_gain, kind="stable")[:n_starts]
+    ranked = np.argsort(-single_gain, kind="stable")
+    starts = [int(i) for i in ranked[:n_starts]]
+    if max_terms >= 2 and matrix.shape[1] >= 2:
+        starts.append(_best_pair(matrix, target, ranked[:PAIR_CANDIDATES]))
     best_by_size: dict[int, tuple[float, list[int]]] = {}
     for first in starts:
-        for chosen, error in _grow(matrix, target, int(first), max_terms, scale):
+        for chosen, error in _grow(matrix, target, first, max_terms, scale):
             size = len(chosen)
             if size not in best_by_size or error < best_by_size[size][0]:
                 best_by_size[size] = (error, chosen)
-    return [_sum_of_terms([terms[i][0]() for i in best_by_size[k][1]]) for k in sorted(best_by_size)]
+    return [_fitted_sum(terms, best_by_size[k][1], y, intercept) for k in sorted(best_by_size)]
+
+
+def _fitted_sum(terms, chosen: list[int], y: np.ndarray, intercept: bool) -> Expr:
+    """``t1 + c2*t2 + ... (+ c0)`` with the least-squares coefficients divided
+    by the first one, as starting values for the constant fit (the first
+    coefficient becomes the law's outer scale)."""
+    design = np.column_stack([terms[i][1] for i in chosen] + [np.ones(len(y))])
+    coefficients, *_ = np.linalg.lstsq(design, y, rcond=None)
+    lead = coefficients[0] if coefficients[0] != 0 and np.isfinite(coefficients[0]) else 1.0
+    relative = [float(c / lead) if np.isfinite(c / lead) else 1.0 for c in coefficients]
+    result = terms[chosen[0]][0]()
+    for i, c in zip(chosen[1:], relative[1:-1]):
+        result = call("add", result, call("mul", const(c), terms[i][0]()))
+    return call("add", result, const(relative[-1])) if intercept else result
 
 
 def _normalized_matrix(terms) -> np.ndarray:
@@ -194,9 +234,101 @@ def transformed_sum_seeds(columns: dict, y: np.ndarray, operators=()) -> list[Ex
     return seeds
 
 
-def _sum_of_terms(terms: list[Expr]) -> Expr:
-    """``t1 + c2*t2 + ...``: the first term's coefficient is the outer scale."""
-    result = terms[0]
-    for term in terms[1:]:
-        result = call("add", result, call("mul", const(1.0), term))
-    return result
+SMALL_DICTIONARY = 100
+"""Terms used to rank factors (the cheapest ones: single and paired inputs)."""
+
+MAX_REMAINDER_SPAN = 6.0
+"""Largest distance of one row of ``y / F`` from its mean, in standard
+deviations, for a usable factor (uniform data stay under 2; spikes exceed 6)."""
+
+N_FACTORS = 24
+"""How many common factors are tried in full by :func:`factored_sum_seeds`."""
+
+
+def _factor_dictionary(columns: dict, operators) -> list[tuple[object, np.ndarray]]:
+    """Candidate common factors: monomials of one or two inputs, and the
+    function and binomial factors of ``search.product_seeds``."""
+    from search.product_seeds import _factor_expr, _factor_guesses
+
+    names = list(columns)
+    positive = {n for n in names if np.all(columns[n] > 0)}
+    factors = []
+    exponents = (Fraction(1), Fraction(-1), Fraction(2), Fraction(-2), Fraction(1, 2), Fraction(-1, 2))
+    singles = [(n, e) for n in names for e in exponents if e.denominator == 1 or n in positive]
+    with np.errstate(all="ignore"):
+        for n, e in singles:
+            factors.append((partial(monomial, {n: e}), columns[n] ** float(e)))
+        for (a, ea), (b, eb) in itertools.combinations(singles, 2):
+            if a != b and ea.denominator == 1 and eb.denominator == 1:
+                factors.append((partial(monomial, {a: ea, b: eb}), columns[a] ** float(ea) * columns[b] ** float(eb)))
+        for group in itertools.combinations(names, 3):
+            for signs in itertools.product((1, -1), repeat=3):
+                powers = {n: Fraction(sign) for n, sign in zip(group, signs)}
+                values = np.prod([columns[n] ** float(sign) for n, sign in zip(group, signs)], axis=0)
+                factors.append((partial(monomial, powers), values))
+        for family, k, power, powers, values in _factor_guesses(columns, operators):
+            factors.append((partial(_factor_expr, family, k, power, powers), values))
+    return factors
+
+
+def _two_term_errors(small: np.ndarray, centred: np.ndarray, chunk: int = 512) -> np.ndarray:
+    """Error left by the best pair of ``small``'s terms, for every column of
+    ``centred`` (unit vectors) at once: the pair formula of :func:`_best_pair`
+    with the Gram matrix shared by all columns."""
+    gram = small.T @ small
+    with np.errstate(all="ignore"):
+        denominator = 1 - gram**2
+        bad = (np.abs(gram) > 1 - 1e-9) | ~np.isfinite(denominator)
+        np.fill_diagonal(bad, True)
+        denominator[bad] = np.inf
+        errors = np.empty(centred.shape[1])
+        for start in range(0, centred.shape[1], chunk):
+            a = small.T @ centred[:, start:start + chunk]            # terms x columns
+            squares = a**2
+            explained = (squares[:, None, :] + squares[None, :, :]
+                         - 2 * gram[:, :, None] * a[:, None, :] * a[None, :, :]) / denominator[:, :, None]
+            best = np.max(explained.reshape(-1, a.shape[1]), axis=0)
+            errors[start:start + chunk] = 1.0 - np.maximum(best, np.max(squares, axis=0))
+    return errors
+
+
+def factored_sum_seeds(columns: dict, y: np.ndarray, operators=()) -> list[Expr]:
+    """Laws ``F * (c0 + t1 + c2*t2 + ...)``: a common factor times a short sum.
+
+    ``beta*(1 + alpha*cos(theta))``, ``q*(Ef + B*v*sin(theta))`` and
+    ``(x - u*t)/sqrt(1 - u**2/c**2)`` have this shape.  Every candidate
+    factor ``F`` is ranked by how well two dictionary terms explain
+    ``y / F`` (two matrix products for all of them); the best few get a
+    full sparse regression of ``y / F``.
+    """
+    if np.any(y == 0) or not ("mul" in operators and "add" in operators):
+        return []
+    terms = _term_dictionary(columns, [g for g in FUNCTIONS if g in operators])
+    factors = _factor_dictionary(columns, operators)
+    if not terms or not factors:
+        return []
+    with np.errstate(all="ignore"):
+        remainders = np.column_stack([y / values for _, values in factors])
+        spread = np.abs(remainders - remainders.mean(axis=0))
+        # a remainder ruled by a few extreme rows is "fitted" by any two terms
+        # that match those rows; such factors are noise, not structure
+        tame = np.max(spread, axis=0) <= MAX_REMAINDER_SPAN * np.std(remainders, axis=0)
+        usable = np.all(np.isfinite(remainders), axis=0) & (np.ptp(remainders, axis=0) > 0) & tame
+        indices = np.flatnonzero(usable)
+        if not len(indices):
+            return []
+        centred = remainders[:, indices] - remainders[:, indices].mean(axis=0)
+        norms = np.linalg.norm(centred, axis=0)
+        keep = np.isfinite(norms) & (norms > 0)
+        indices, centred = indices[keep], centred[:, keep] / norms[keep]
+        small = _normalized_matrix(terms[:SMALL_DICTIONARY])
+        errors = _two_term_errors(small, centred)
+    order = indices[np.argsort(np.maximum(errors, 0.0), kind="stable")[:N_FACTORS]]
+    seeds = []
+    for position in order:
+        builder, _ = factors[position]
+        with np.errstate(all="ignore"):
+            inner_seeds = sparse_sum_seeds(columns, remainders[:, position], operators, n_starts=1,
+                                           terms=terms, intercept=True)
+        seeds += [call("mul", builder(), inner) for inner in inner_seeds]
+    return seeds
