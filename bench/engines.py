@@ -30,15 +30,18 @@ class EngineUnavailable(RuntimeError):
 
 
 def fit_hypo(
-    train: pd.DataFrame, target: str, time_limit: float, seed: int, *, noise: float = 0.0
+    train: pd.DataFrame, target: str, time_limit: float, seed: int, *, noise: float = 0.0,
+    knowledge: str | None = None,
 ) -> str:
     """Run hypo and return its best expression.
 
     ``noise`` is not passed on: hypo estimates the noise level itself.
+    ``knowledge`` is a knowledge file (the ``--units`` runs).
     """
     import hypo
 
-    result = hypo.fit(train, target=target, time_limit=time_limit, seed=seed, progress=False)
+    result = hypo.fit(train, target=target, knowledge=knowledge, time_limit=time_limit, seed=seed,
+                      progress=False)
     return str(result.best.expression)
 
 

@@ -65,6 +65,7 @@ class Task:
     seed: int
     noise: float
     n_rows: int
+    units: bool = False
 
 
 def run_task(task: Task) -> dict:
@@ -82,7 +83,13 @@ def run_task(task: Task) -> dict:
     try:
         train, test = make_train_test(problem, task.n_rows, task.seed, task.noise)
         engine = get_engine(task.engine)
-        model = engine(train, problem.output, task.time_limit, task.seed, noise=task.noise)
+        if task.units and task.engine == "hypo":
+            with tempfile.TemporaryDirectory() as folder:
+                knowledge = write_knowledge_file(problem, load_units(), Path(folder) / "units.yaml")
+                model = engine(train, problem.output, task.time_limit, task.seed, noise=task.noise,
+                               knowledge=str(knowledge))
+        else:
+            model = engine(train, problem.output, task.time_limit, task.seed, noise=task.noise)
         fit_seconds = time.monotonic() - started
         judgement = judge_model(model, problem.expression, problem.symbols, test, problem.output)
         return _record(
@@ -284,10 +291,8 @@ def write_knowledge_file(problem: FeynmanProblem, units: dict, path: Path) -> Pa
     """Write the units of a problem's variables as a hypo knowledge YAML file.
 
     The file reads ``variables: {NAME: {units: "<pint string>"}}`` for every
-    input and the output, in metre, second, kilogram, kelvin and volt.
-
-    TODO(--units): hand this file to the hypo engine as ``knowledge=`` once
-    ``hypo.fit`` accepts it; :func:`main` rejects ``--units`` until then.
+    input and the output, in metre, second, kilogram, kelvin and volt, and
+    makes dimensional consistency a hard rule.
     """
     import yaml
 
@@ -295,7 +300,8 @@ def write_knowledge_file(problem: FeynmanProblem, units: dict, path: Path) -> Pa
     unknown = [name for name in names if name not in units]
     if unknown:
         raise KeyError(f"units.csv has no units for {unknown} (problem {problem.id})")
-    document = {"variables": {name: {"units": pint_unit_string(units[name])} for name in names}}
+    document = {"variables": {name: {"units": pint_unit_string(units[name])} for name in names},
+                "rules": [{"dimensional_consistency": {"weight": "hard"}}]}
     path.write_text(yaml.safe_dump(document, sort_keys=False))
     return path
 
@@ -316,7 +322,8 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--limit", type=int, default=None, help="run only the first N selected problems")
     parser.add_argument("--seed", type=int, default=0, help="seed for data and engines (default 0)")
     parser.add_argument("--rows", type=int, default=1000, help="rows in train and in test (default 1000)")
-    parser.add_argument("--units", action="store_true", help="give engines the variables' units (not yet supported)")
+    parser.add_argument("--units", action="store_true", help="give hypo the variables' units as a knowledge file with a hard "
+                        "dimensional-consistency rule (other engines cannot take units and run without)")
     parser.add_argument("--output", type=Path, default=None, help="write results as JSON to this file")
     return parser.parse_args(argv)
 
@@ -332,10 +339,6 @@ def _engine_names(arguments: argparse.Namespace) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     arguments = parse_arguments(argv)
-    if arguments.units:
-        # TODO(--units): write_knowledge_file per problem and pass knowledge= to hypo.fit.
-        print("--units is not yet supported: hypo.fit does not take knowledge= yet", file=sys.stderr)
-        return 2
     engines = _engine_names(arguments)
     for name in engines:
         try:
@@ -355,13 +358,14 @@ def main(argv: list[str] | None = None) -> int:
     if arguments.limit is not None:
         problems = problems[: arguments.limit]
     tasks = [
-        Task(engine, problem, arguments.time_limit, arguments.seed, arguments.noise, arguments.rows)
+        Task(engine, problem, arguments.time_limit, arguments.seed, arguments.noise, arguments.rows,
+             arguments.units)
         for problem in problems
         for engine in engines
     ]
     settings = {
         "engines": engines, "time_limit": arguments.time_limit, "noise": arguments.noise,
-        "seed": arguments.seed, "rows": arguments.rows, "jobs": arguments.jobs,
+        "seed": arguments.seed, "rows": arguments.rows, "jobs": arguments.jobs, "units": arguments.units,
         "problems": [problem.id for problem in problems],
     }
     results: list[dict] = []

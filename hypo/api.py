@@ -98,7 +98,8 @@ def fit(data: str | Path | pd.DataFrame, target: str, knowledge: str | Path | Kn
     rng = np.random.default_rng(seed)
     columns = dataset.columns()
     scorer = Scorer(columns, dataset.y, np.random.default_rng(rng.integers(2**63)),
-                    limits=ScorerLimits(max_size=max_size), weights=row_weights(dataset.y, errors))
+                    limits=ScorerLimits(max_size=max_size), weights=row_weights(dataset.y, errors),
+                    log_prior_fn=knowledge.prior(dataset.feature_names, dataset.target))
     space = SearchSpace(dataset.feature_names, operator_names, max_size=max_size)
     kernel = EvolutionKernel(space, scorer, EvolutionConfig())
     deadline = time.perf_counter() + SEED_SHARE * time_limit if time_limit else None

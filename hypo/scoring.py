@@ -85,7 +85,8 @@ class Scorer:
     complexity_weights : dict[str, float], optional
         Per-operator complexity overrides.
     log_prior_fn : callable, optional
-        ``expr -> float``; ``-inf`` rejects a structure before any evaluation.
+        ``expr -> float`` (see ``knowledge.prior``); ``-inf`` rejects a
+        structure before any evaluation, and each affine wrap is judged too.
     linear_scaling : bool
         Wrap every structure in a closed-form ``offset + scale*f``.
     max_fit_rows : int
@@ -123,8 +124,10 @@ class Scorer:
         self.cache: dict[str, Score] = {}
         self.n_evaluations = 0
         self.n_rejected = 0
+        self.n_calls = 0
 
     def __call__(self, expr: Expr) -> Score:
+        self.n_calls += 1
         structure = strip_affine(canonical(expr))
         key = structure_text(structure)
         cached = self.cache.get(key)
@@ -161,6 +164,12 @@ class Scorer:
             return self._invalid(fitted, key, log_prior)
         best = None
         for law, prediction in self._affine_variants(fitted, f):
+            if self.log_prior_fn is not None:
+                # the wrap may break a rule the bare structure keeps (an
+                # offset added to a dimensional law), so the law is judged
+                log_prior = self.log_prior_fn(law)
+                if not math.isfinite(log_prior):
+                    continue
             errors = prediction - self.y
             with np.errstate(all="ignore"):
                 mse = float(errors @ errors) / self.n_rows

@@ -28,13 +28,17 @@ from hypo.errors import did_you_mean
 from hypo.operators import DEFAULT_OPERATORS, OPERATORS
 from knowledge.errors import KnowledgeError, UnitError
 from knowledge.units import DIMENSIONLESS, parse_unit
+from knowledge.prior import DEFAULT_LAMBDA, build_prior
+from knowledge.rules import RuleContext
+from knowledge.rule_sections import read_fitted_constants, read_lambda, read_rules
+from knowledge.yaml_nodes import error_at, is_null, read_mapping
 
 __all__ = ["VariableKnowledge", "Knowledge", "load_knowledge", "SECTIONS"]
 
-CHECKED_SECTIONS = ("variables", "operators")
+CHECKED_SECTIONS = ("variables", "operators", "rules", "lambda", "fitted_constants")
 """Top-level sections this module validates."""
 
-LATER_SECTIONS = ("constants", "rules", "lambda", "fitted_constants", "description")
+LATER_SECTIONS = ("constants", "description")
 """Top-level sections accepted and kept in ``raw`` for later stages to read."""
 
 SECTIONS = CHECKED_SECTIONS + LATER_SECTIONS
@@ -92,13 +96,19 @@ class Knowledge:
         Path of the file, or ``"<none>"`` for :meth:`empty`.
     raw : dict
         The whole file as plain data (safe-loaded), for the sections later
-        stages interpret (``rules``, ``constants``, ``lambda``, ...).
+        stages interpret (``constants``, ...).
+    rules : tuple of (name, parameters, weight)
+        The ``rules:`` section (see ``knowledge.rule_sections``).
+    fitted_constants : {"dimensionless", "free"}
+        Whether fitted constants may carry units.
     """
 
     variables: dict[str, VariableKnowledge]
     allowed_operators: tuple[str, ...] | None
     source: str
     raw: dict
+    rules: tuple = ()
+    fitted_constants: str = "dimensionless"
 
     @classmethod
     def empty(cls) -> Knowledge:
@@ -110,6 +120,14 @@ class Knowledge:
         if self.allowed_operators is None:
             return DEFAULT_OPERATORS
         return self.allowed_operators
+
+    def prior(self, feature_names: Sequence[str], target: str):
+        """The log-prior ``expr -> log P(expr | K)`` of this file's rules for
+        these columns, or ``None`` when the file declares no rule."""
+        used = {*feature_names, target}
+        units = {name: v.units for name, v in self.variables.items() if v.units is not None and name in used}
+        context = RuleContext(tuple(feature_names), target, units, self.fitted_constants == "free")
+        return build_prior(self.rules, context)
 
     def check_columns(
         self,
@@ -210,12 +228,12 @@ def load_knowledge(path: str | Path) -> Knowledge:
             "file is empty; write at least a 'variables:' or 'operators:' section", path=source
         )
     if not isinstance(root, yaml.MappingNode):
-        raise _at(root, source, "the top level must be a mapping with sections such as "
+        raise error_at(root, source, "the top level must be a mapping with sections such as "
                   "'variables:' and 'operators:'")
-    sections = _mapping(root, source, "the file")
+    sections = read_mapping(root, source, "the file")
     for key, (key_node, _) in sections.items():
         if key not in SECTIONS:
-            raise _at(key_node, source, f'unknown section "{key}"{did_you_mean(key, SECTIONS)}; '
+            raise error_at(key_node, source, f'unknown section "{key}"{did_you_mean(key, SECTIONS)}; '
                       f"known sections are: {', '.join(SECTIONS)}")
     variables = {}
     if "variables" in sections:
@@ -223,7 +241,15 @@ def load_knowledge(path: str | Path) -> Knowledge:
     allowed = None
     if "operators" in sections:
         allowed = _read_operators(sections["operators"][1], source)
-    return Knowledge(variables=variables, allowed_operators=allowed, source=source, raw=raw)
+    default_weight = DEFAULT_LAMBDA
+    if "lambda" in sections:
+        default_weight = read_lambda(sections["lambda"][1], source)
+    fitted = "dimensionless"
+    if "fitted_constants" in sections:
+        fitted = read_fitted_constants(sections["fitted_constants"][1], source)
+    rules = read_rules(sections["rules"][1], source, default_weight) if "rules" in sections else ()
+    return Knowledge(variables=variables, allowed_operators=allowed, source=source, raw=raw,
+                     rules=rules, fitted_constants=fitted)
 
 
 def _read_text(path: Path, source: str) -> str:
@@ -260,46 +286,17 @@ def _yaml_error(error: yaml.MarkedYAMLError, source: str) -> KnowledgeError:
     return KnowledgeError(message, path=source, line=mark.line + 1, column=mark.column + 1)
 
 
-def _at(node: yaml.Node, source: str, message: str) -> KnowledgeError:
-    """A KnowledgeError at ``node``'s 1-based line and column."""
-    mark = node.start_mark
-    return KnowledgeError(message, path=source, line=mark.line + 1, column=mark.column + 1)
-
-
-def _is_null(node: yaml.Node) -> bool:
-    return isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:null"
-
-
-def _mapping(node: yaml.Node, source: str, what: str) -> dict[str, tuple[yaml.Node, yaml.Node]]:
-    """Key to (key node, value node) of a mapping node with unique string keys."""
-    if _is_null(node):
-        return {}
-    if not isinstance(node, yaml.MappingNode):
-        raise _at(node, source, f"{what} must be a mapping of 'key: value' lines")
-    items: dict[str, tuple[yaml.Node, yaml.Node]] = {}
-    for key_node, value_node in node.value:
-        if not isinstance(key_node, yaml.ScalarNode) or key_node.tag != "tag:yaml.org,2002:str":
-            raise _at(key_node, source, f"keys in {what} must be plain names; quote this key")
-        key = key_node.value
-        if key in items:
-            first = items[key][0].start_mark.line + 1
-            raise _at(key_node, source, f'"{key}" appears twice in {what} (first on line {first}); '
-                      "keep one")
-        items[key] = (key_node, value_node)
-    return items
-
-
 def _read_variables(node: yaml.Node, source: str) -> dict[str, VariableKnowledge]:
     """Parse ``variables:``: column name to ``{units: ..., positive: ...}``."""
     variables = {}
-    for name, (name_node, entry_node) in _mapping(node, source, "'variables:'").items():
+    for name, (name_node, entry_node) in read_mapping(node, source, "'variables:'").items():
         problem = column_name_problem(name)
         if problem is not None:
-            raise _at(name_node, source, problem)
-        entry = _mapping(entry_node, source, f'variable "{name}"')
+            raise error_at(name_node, source, problem)
+        entry = read_mapping(entry_node, source, f'variable "{name}"')
         for key, (key_node, _) in entry.items():
             if key not in VARIABLE_KEYS:
-                raise _at(key_node, source, f'unknown key "{key}" for variable "{name}"'
+                raise error_at(key_node, source, f'unknown key "{key}" for variable "{name}"'
                           f"{did_you_mean(key, VARIABLE_KEYS)}; use: {', '.join(VARIABLE_KEYS)}")
         units = _read_units(entry["units"][1], source, name) if "units" in entry else None
         positive = _read_bool(entry["positive"][1], source, f'"positive" of "{name}"') \
@@ -317,45 +314,45 @@ def _read_units(node: yaml.Node, source: str, name: str) -> pint.Unit:
             and node.value.strip() == "1":
         return DIMENSIONLESS
     if not isinstance(node, yaml.ScalarNode) or node.tag != "tag:yaml.org,2002:str":
-        raise _at(node, source, f'units of "{name}" must be text such as "meter" or '
+        raise error_at(node, source, f'units of "{name}" must be text such as "meter" or '
                   '"m^3/(kg*s^2)"; write "dimensionless" for pure numbers')
     try:
         return parse_unit(node.value)
     except UnitError as error:
-        raise _at(node, source, f'units of "{name}": {error}') from None
+        raise error_at(node, source, f'units of "{name}": {error}') from None
 
 
 def _read_bool(node: yaml.Node, source: str, what: str) -> bool:
     if not isinstance(node, yaml.ScalarNode) or node.tag != _BOOL_TAG:
         value = node.value if isinstance(node, yaml.ScalarNode) else "a collection"
-        raise _at(node, source, f"{what} must be true or false, not {value!r}")
+        raise error_at(node, source, f"{what} must be true or false, not {value!r}")
     return node.value.lower() in ("true", "yes", "on", "y")
 
 
 def _read_operators(node: yaml.Node, source: str) -> tuple[str, ...] | None:
     """Parse ``operators:``; return the ``allowed`` names, or None if absent."""
-    section = _mapping(node, source, "'operators:'")
+    section = read_mapping(node, source, "'operators:'")
     for key, (key_node, _) in section.items():
         if key not in OPERATOR_KEYS:
-            raise _at(key_node, source, f'unknown key "{key}" in operators{did_you_mean(key, OPERATOR_KEYS)}; '
+            raise error_at(key_node, source, f'unknown key "{key}" in operators{did_you_mean(key, OPERATOR_KEYS)}; '
                       f"use: {', '.join(OPERATOR_KEYS)}")
     if "allowed" not in section:
         return None
     key_node, list_node = section["allowed"]
     if not isinstance(list_node, yaml.SequenceNode) or not list_node.value:
-        raise _at(list_node if not _is_null(list_node) else key_node, source,
+        raise error_at(list_node if not is_null(list_node) else key_node, source,
                   "'allowed' must be a non-empty list of operator names, e.g. [add, mul, div, sqrt]")
     allowed: list[str] = []
     for item in list_node.value:
         if not isinstance(item, yaml.ScalarNode):
-            raise _at(item, source, "each allowed operator must be a name such as add or sqrt")
+            raise error_at(item, source, "each allowed operator must be a name such as add or sqrt")
         name = item.value
         if name not in OPERATORS:
             if name in _INFIX_NAMES:
                 hint = f'; write "{_INFIX_NAMES[name]}" for "{name}"'
             else:
                 hint = f"{did_you_mean(name, OPERATORS)}; known operators are: {', '.join(OPERATORS)}"
-            raise _at(item, source, f'unknown operator "{name}"{hint}')
+            raise error_at(item, source, f'unknown operator "{name}"{hint}')
         if name not in allowed:  # A repeated name is harmless; keep the first.
             allowed.append(name)
     return tuple(allowed)

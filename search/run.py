@@ -20,6 +20,13 @@ from hypo.scoring import Scorer
 from search.hall_of_fame import HallOfFame
 
 
+STALL_FACTOR = 20
+"""With an evaluation budget, also stop after this many times as many
+proposals: when the prior rejects nearly everything, or the search keeps
+meeting structures it has fitted, fitted structures alone may never reach
+the budget."""
+
+
 @dataclass(frozen=True)
 class Budget:
     """When to stop.  ``None`` means no limit of that kind.
@@ -88,7 +95,9 @@ def run_search(kernel, scorer: Scorer, seeds: Sequence[Expr], rng: np.random.Gen
             if budget.time_limit is not None and seconds >= budget.time_limit:
                 reason = "time"
                 break
-            if budget.max_evaluations is not None and scorer.n_evaluations >= budget.max_evaluations:
+            if budget.max_evaluations is not None and (
+                    scorer.n_evaluations >= budget.max_evaluations
+                    or scorer.n_calls >= STALL_FACTOR * budget.max_evaluations):
                 reason = "evaluations"
                 break
             best = hall.best()

@@ -254,9 +254,16 @@ def test_cli_writes_json_for_side_by_side_engines(tmp_path, monkeypatch, capsys)
     assert "2/2" in printed and "I.6.2a" in printed
 
 
-def test_cli_rejects_units_and_unknown_engines(capsys):
-    assert feynman.main(["--units", "--engine", "pyoperon"]) == 2
-    assert "not yet supported" in capsys.readouterr().err
+def test_cli_gives_hypo_the_units(capsys, tmp_path):
+    output = tmp_path / "units.json"
+    assert feynman.main(["--units", "--engine", "hypo", "--problems", "I.12.1", "--time-limit", "3",
+                         "--output", str(output)]) == 0
+    record = json.loads(output.read_text())["results"][0]
+    assert json.loads(output.read_text())["settings"]["units"] is True
+    assert record["status"] == "ok" and record["exact"] is True
+
+
+def test_cli_rejects_unknown_engines(capsys):
     assert feynman.main(["--engine", "pyoperonn"]) == 2
     assert "did you mean 'pyoperon'" in capsys.readouterr().err
 

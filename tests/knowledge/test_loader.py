@@ -31,11 +31,11 @@ variables:
 operators:
   allowed: [add, mul, div, sqrt, mul]
 rules:
-  - name: dimensional_consistency
-    weight: 2.0
+  - dimensional_consistency: {weight: 2.0}
+  - max_complexity: 25
 constants: {g0: 9.81}
 lambda: 0.5
-fitted_constants: 2
+fitted_constants: free
 """
 
 
@@ -76,10 +76,11 @@ def test_good_file_loads(tmp_path):
     assert knowledge.allowed_operators == ("add", "mul", "div", "sqrt")  # Repeat dropped.
     assert knowledge.operator_names() == knowledge.allowed_operators
     assert knowledge.source == str(path)
-    # Sections for later stages are kept verbatim.
-    assert knowledge.raw["rules"] == [{"name": "dimensional_consistency", "weight": 2.0}]
+    # The whole file is kept as plain data too.
+    assert knowledge.raw["rules"] == [{"dimensional_consistency": {"weight": 2.0}}, {"max_complexity": 25}]
     assert knowledge.raw["constants"] == {"g0": 9.81}
-    assert knowledge.raw["lambda"] == 0.5 and knowledge.raw["fitted_constants"] == 2
+    assert knowledge.raw["lambda"] == 0.5 and knowledge.fitted_constants == "free"
+    assert knowledge.rules == (("dimensional_consistency", {}, 2.0), ("max_complexity", {"limit": 25.0}, 0.5))
 
 
 def test_variable_positions_are_recorded(tmp_path):
