@@ -1,0 +1,64 @@
+"""Ctrl-C ends a search cleanly and keeps the best laws found so far."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from hypo.scoring import Scorer
+from search.evolution import EvolutionKernel
+from search.run import Budget, run_search
+from search.space import SearchSpace
+
+
+class InterruptedKernel(EvolutionKernel):
+    """Raises KeyboardInterrupt (as Ctrl-C does) on its third step."""
+
+    steps = 0
+
+    def step(self, rng, state):
+        self.steps += 1
+        if self.steps == 3:
+            raise KeyboardInterrupt
+        return super().step(rng, state)
+
+
+def test_run_search_keeps_the_hall_of_fame_on_ctrl_c():
+    rng = np.random.default_rng(0)
+    columns = {"x": rng.uniform(1, 2, 50)}
+    scorer = Scorer(columns, 3 * columns["x"], np.random.default_rng(1))
+    kernel = InterruptedKernel(SearchSpace(("x",)), scorer)
+    outcome = run_search(kernel, scorer, [], rng, Budget(time_limit=None, max_evaluations=10**6))
+    assert outcome.stop_reason == "interrupted"
+    assert outcome.n_steps == 2
+    assert outcome.hall_of_fame.best() is not None
+
+
+def test_cli_on_sigint_writes_the_best_law_and_exits_cleanly(tmp_path):
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"a": rng.uniform(1, 2, 200), "b": rng.uniform(1, 2, 200)})
+    frame["y"] = np.sin(frame["a"] * frame["b"]) + frame["a"] ** 1.7
+    data, output = tmp_path / "data.csv", tmp_path / "out.json"
+    frame.to_csv(data, index=False)
+    hypo = Path(sys.executable).with_name("hypo")
+    process = subprocess.Popen([str(hypo), "fit", str(data), "--target", "y", "--time-limit", "600",
+                                "--output", str(output)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, env=dict(os.environ, COLUMNS="200"))
+    deadline = time.monotonic() + 120
+    first_line = ""
+    while time.monotonic() < deadline and "evaluations" not in first_line:
+        first_line = process.stderr.readline()
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode == 0, stderr
+    assert "Traceback" not in stderr
+    assert "interrupted" in stderr
+    result = json.loads(output.read_text())
+    assert result["stats"]["stop_reason"] == "interrupted"
+    assert result["best"]["expression"]
