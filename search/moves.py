@@ -162,13 +162,7 @@ def propose(expr: Expr, space: SearchSpace, rng: np.random.Generator, weights: d
     for _ in range(10):
         name = names[rng.choice(len(names), p=probabilities)]
         child = MOVES[name](expr, space, rng, donor)
-        if child.size <= space.max_size and _in_space(child, space):
+        if child.size <= space.max_size and space.allows(child):
             return child, name
     return expr, "none"
 
-
-def _in_space(expr: Expr, space: SearchSpace) -> bool:
-    """Every operator of ``expr`` is allowed (``simplify`` may introduce, say,
-    ``cube`` for ``pow(x, 3)``, and a donor may come from elsewhere)."""
-    allowed = space.operators
-    return all(node.is_leaf or node.op in allowed for node in expr.walk())

@@ -15,6 +15,7 @@ from fractions import Fraction
 import numpy as np
 
 from hypo.expr import Expr, call, const, num, var
+from search.space import uses_only
 
 ROUNDINGS = (1, 2, 3)
 """Exponents are rounded to multiples of 1/1, 1/2 and 1/3 in turn."""
@@ -105,4 +106,4 @@ def initial_seeds(columns: dict, y: np.ndarray, operators=(), deadline: float | 
         with np.errstate(all="ignore"):
             seeds += generator(columns, y, operators)
     allowed = set(operators)
-    return [s for s in seeds if all(node.is_leaf or node.op in allowed for node in s.walk())]
+    return [s for s in seeds if uses_only(s, allowed)]

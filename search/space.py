@@ -50,6 +50,10 @@ class SearchSpace:
     def binary(self) -> tuple[str, ...]:
         return tuple(op for op in self.operators if OPERATORS[op].arity == 2)
 
+    def allows(self, expr: Expr) -> bool:
+        """Every operator of ``expr`` is one of this space's."""
+        return uses_only(expr, self.operators)
+
     def random_leaf(self, rng: np.random.Generator) -> Expr:
         """A variable mostly; sometimes the exact number 1 or 2 (as in
         ``1 - v**2/c**2``), or a free constant.  Free constants are kept rare
@@ -90,3 +94,8 @@ class SearchSpace:
         if op == "pow":
             return call(op, child, self.random_exponent(rng))
         return call(op, child, self.random_tree(rng, max_depth))
+
+
+def uses_only(expr: Expr, operators) -> bool:
+    """Whether every operator node of ``expr`` is in ``operators``."""
+    return all(node.is_leaf or node.op in operators for node in expr.walk())
