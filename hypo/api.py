@@ -108,6 +108,10 @@ def fit(data: str | Path | pd.DataFrame, target: str, knowledge: str | Path | Kn
                          Budget(time_limit=time_limit, max_evaluations=max_evals),
                          progress if callable(progress) else None)
     laws, pareto = _final_laws(scorer, outcome.hall_of_fame)
+    if not laws:
+        raise HypoError(f"no law satisfied the hard rules of {knowledge.source} within the budget "
+                        f"({scorer.n_rejected} structures rejected); give more time or make a rule soft "
+                        "(weight: a number instead of hard)")
     stats = {"seconds": outcome.seconds, "evaluations": outcome.n_evaluations,
              "errors": "relative" if scorer.weights is not None else "absolute",
              "stop_reason": outcome.stop_reason, "n_rows": dataset.n_rows,

@@ -15,7 +15,7 @@ from fractions import Fraction
 import numpy as np
 
 from hypo.expr import Expr, call, const, num, var
-from search.space import uses_only
+from search.space import respell
 
 ROUNDINGS = (1, 2, 3)
 """Exponents are rounded to multiples of 1/1, 1/2 and 1/3 in turn."""
@@ -85,7 +85,8 @@ def initial_seeds(columns: dict, y: np.ndarray, operators=(), deadline: float | 
 
     ``deadline`` (a ``time.perf_counter()`` value) skips the costlier
     generators once passed, so a short time limit is not spent on seeds.
-    Seeds using an operator outside ``operators`` are dropped.
+    Seeds are respelled with ``operators`` (``cube`` as ``pow``), or dropped
+    when that is impossible.
     """
     from search.product_seeds import product_seeds
     from search.sparse_seeds import factored_sum_seeds, transformed_sum_seeds
@@ -106,4 +107,5 @@ def initial_seeds(columns: dict, y: np.ndarray, operators=(), deadline: float | 
         with np.errstate(all="ignore"):
             seeds += generator(columns, y, operators)
     allowed = set(operators)
-    return [s for s in seeds if uses_only(s, allowed)]
+    respelled = (respell(seed, allowed) for seed in seeds)
+    return [seed for seed in respelled if seed is not None]

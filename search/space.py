@@ -99,3 +99,25 @@ class SearchSpace:
 def uses_only(expr: Expr, operators) -> bool:
     """Whether every operator node of ``expr`` is in ``operators``."""
     return all(node.is_leaf or node.op in operators for node in expr.walk())
+
+
+_SPELLINGS = {"square": 2.0, "cube": 3.0, "sqrt": 0.5, "inv": -1.0}
+
+
+def respell(expr: Expr, operators) -> Expr | None:
+    """``expr`` written with ``operators`` only (``cube(x)`` as ``pow(x, 3)``,
+    ``inv(x)`` as ``1/x``), or ``None`` when that is impossible."""
+    if expr.is_leaf:
+        return expr
+    children = [respell(child, operators) for child in expr.children]
+    if any(child is None for child in children):
+        return None
+    if expr.op in operators:
+        return Expr(expr.op, tuple(children))
+    if expr.op == "inv" and "div" in operators:
+        return call("div", num(1.0), children[0])
+    if expr.op == "square" and "mul" in operators:
+        return call("mul", children[0], children[0])
+    if expr.op in _SPELLINGS and "pow" in operators:
+        return call("pow", children[0], num(_SPELLINGS[expr.op]))
+    return None

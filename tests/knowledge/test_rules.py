@@ -88,3 +88,14 @@ def test_weighted_rule_reports_hardness():
     assert WeightedRule(MaxComplexity(3), HARD).is_hard
     assert not WeightedRule(MaxComplexity(3), 2.0).is_hard
     assert KnowledgePrior((WeightedRule(MaxComplexity(3), 2.0),))(parse("x", ["x"])) == 0
+
+
+def test_no_law_passing_the_hard_rules_is_a_clear_error(tmp_path):
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"x": rng.uniform(1, 5, 50)})
+    frame["v"] = 2.0 * frame["x"]
+    path = write(tmp_path, "variables:\n  x: {units: meter}\n  v: {units: second}\n"
+                           "operators: {allowed: [add, mul]}\n"
+                           "rules:\n  - dimensional_consistency: {weight: hard}\n")
+    with pytest.raises(HypoError, match="no law satisfied the hard rules"):
+        hypo.fit(frame, target="v", knowledge=path, time_limit=None, max_evals=50, seed=0)

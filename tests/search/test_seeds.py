@@ -77,3 +77,13 @@ def test_past_deadline_only_the_cheap_seeds_are_made():
     cheap = initial_seeds(cols, y, DEFAULT_OPERATORS, deadline=0.0)
     full = initial_seeds(cols, y, DEFAULT_OPERATORS)
     assert len(cheap) < len(full)
+
+
+def test_seeds_are_respelled_into_the_allowed_operators():
+    from hypo.printing import parse
+    from search.space import respell
+
+    cube = parse("q**2/c**3", ["q", "c"])
+    respelled = respell(cube, {"mul", "div", "pow", "square"})
+    assert respelled is not None and "cube" not in {n.op for n in respelled.walk()}
+    assert respell(cube, {"mul", "div"}) is None
