@@ -7,6 +7,7 @@ best laws on all rows and packs them into a :class:`hypo.result.FitResult`.
 
 from __future__ import annotations
 
+import math
 import time
 from pathlib import Path
 from typing import Callable
@@ -17,12 +18,15 @@ import pandas as pd
 from hypo.data import Dataset, load_dataset
 from hypo.errors import HypoError
 from hypo.expr import const
-from hypo.posterior import log_posterior, normalize
+from hypo.posterior import NOISE_FLOOR, log_posterior, normalize
 from hypo.result import FitResult, Law
 from hypo.scoring import Scorer, ScorerLimits
+from hypo.snapping import snap_constants
 from knowledge import Knowledge, load_knowledge
+from knowledge.buckingham import declared_dimensions
 from search.evolution import EvolutionConfig, EvolutionKernel
 from search.run import Budget, Progress, run_search
+from search.pi_seeds import pi_seeds
 from search.seeds import initial_seeds
 from search.space import SearchSpace
 
@@ -97,13 +101,14 @@ def fit(data: str | Path | pd.DataFrame, target: str, knowledge: str | Path | Kn
     _check_operators(operator_names)
     rng = np.random.default_rng(seed)
     columns = dataset.columns()
+    prior = knowledge.prior(dataset.feature_names, dataset.target)
     scorer = Scorer(columns, dataset.y, np.random.default_rng(rng.integers(2**63)),
                     limits=ScorerLimits(max_size=max_size), weights=row_weights(dataset.y, errors),
-                    log_prior_fn=knowledge.prior(dataset.feature_names, dataset.target))
-    space = SearchSpace(dataset.feature_names, operator_names, max_size=max_size)
+                    log_prior_fn=prior)
+    space = SearchSpace(dataset.feature_names, operator_names, max_size=max_size,
+                        constraint=_hard_constraint(prior))
     kernel = EvolutionKernel(space, scorer, EvolutionConfig())
-    deadline = time.perf_counter() + SEED_SHARE * time_limit if time_limit else None
-    seeds = initial_seeds(scorer.fit_columns, scorer.fit_y, operator_names, deadline)
+    seeds = _seeds(scorer, knowledge, dataset, operator_names, time_limit)
     outcome = run_search(kernel, scorer, seeds, rng,
                          Budget(time_limit=time_limit, max_evaluations=max_evals),
                          progress if callable(progress) else None)
@@ -119,6 +124,29 @@ def fit(data: str | Path | pd.DataFrame, target: str, knowledge: str | Path | Kn
     if outcome.stop_reason == "interrupted":
         notes.append("search interrupted: these are the best laws found so far")
     return FitResult(laws[0], laws, pareto, dataset.feature_names, dataset.target, stats, notes)
+
+
+def _hard_constraint(prior):
+    """``expr -> bool``: whether the hard rules admit a structure, so that
+    moves propose only admissible trees; None when nothing is hard."""
+    if prior is None or not any(rule.is_hard for rule in prior.rules):
+        return None
+    return lambda expr: math.isfinite(prior(expr))
+
+
+def _seeds(scorer: Scorer, knowledge: Knowledge, dataset: Dataset, operator_names, time_limit):
+    """Starting laws: first from the Buckingham-pi groups when every column
+    has units (half the seed time), then from the inputs themselves."""
+    start = time.perf_counter()
+    deadline = start + SEED_SHARE * time_limit if time_limit else None
+    seeds = []
+    units = {name: variable.units for name, variable in knowledge.variables.items()}
+    dimensions = declared_dimensions(units, [*dataset.feature_names, dataset.target])
+    if dimensions is not None and knowledge.fitted_constants != "free":
+        target = dimensions.pop(dataset.target)
+        pi_deadline = start + SEED_SHARE * time_limit / 2 if time_limit else None
+        seeds += pi_seeds(scorer.fit_columns, scorer.fit_y, dimensions, target, operator_names, pi_deadline)
+    return seeds + initial_seeds(scorer.fit_columns, scorer.fit_y, operator_names, deadline)
 
 
 RELATIVE_SPAN = 1e3
@@ -167,12 +195,36 @@ def _final_laws(scorer: Scorer, hall) -> tuple[list[Law], list[Law]]:
         if score.key in seen:
             continue
         seen.add(score.key)
-        refitted.append(scorer.refit(score))
+        refitted.append(_snapped(scorer, scorer.refit(score)))
     refitted.sort(key=lambda s: s.log_posterior, reverse=True)
     probabilities = normalize(s.log_posterior for s in refitted)
     laws = [Law(s.law, s.complexity, s.mse, s.log_posterior, float(p)) for s, p in zip(refitted, probabilities)]
     pareto = sorted((law for law, s in zip(laws, refitted) if s.key in front_keys), key=lambda law: law.complexity)
     return laws, pareto
+
+
+SNAP_NATS = 0.5
+"""Largest loss of log-likelihood (in nats, at the noise floor) accepted to
+write a fitted constant in its exact form."""
+
+
+def _snapped(scorer: Scorer, score):
+    """The score of the law with exact constants (``1/(2*pi)`` for 0.159...),
+    when they fit as well as the fitted ones; else the score unchanged."""
+    if not score.is_valid:
+        return score
+    n = scorer.n_rows
+    tolerance = (score.nmse + NOISE_FLOOR) * math.exp(2 * SNAP_NATS / n) - NOISE_FLOOR
+
+    def loss(law):
+        snapped = scorer.score_law(law, score.key, score.structure)
+        return snapped.nmse if snapped is not None else math.inf
+
+    law = snap_constants(score.law, loss, tolerance)
+    if law is score.law:
+        return score
+    snapped = scorer.score_law(law, score.key, score.structure)
+    return snapped if snapped is not None else score
 
 
 def _constant_result(dataset: Dataset, seed: int, notes: list[str]) -> FitResult:

@@ -170,18 +170,33 @@ class Scorer:
                 log_prior = self.log_prior_fn(law)
                 if not math.isfinite(log_prior):
                     continue
-            errors = prediction - self.y
-            with np.errstate(all="ignore"):
-                mse = float(errors @ errors) / self.n_rows
-                weighted = mse if self.weights is None else float(errors @ (self.weights * errors)) / self.n_rows
-            if not math.isfinite(weighted):
-                continue
-            nmse = weighted / self.variance
-            complexity = law.complexity(self.complexity_weights)
-            value = log_posterior(nmse, complexity, law.n_constants, self.n_rows, log_prior)
-            if best is None or value > best.log_posterior:
-                best = Score(key, fitted, law, mse, nmse, complexity, log_prior, value)
+            score = self._law_score(key, fitted, law, prediction, log_prior)
+            if score is not None and (best is None or score.log_posterior > best.log_posterior):
+                best = score
         return best if best is not None else self._invalid(fitted, key, log_prior)
+
+    def score_law(self, law: Expr, key: str, structure: Expr | None = None) -> Score | None:
+        """Score a complete law as written (no affine wrap is added); None
+        when it cannot be evaluated or a hard rule rejects it."""
+        log_prior = self.log_prior_fn(law) if self.log_prior_fn is not None else 0.0
+        if not math.isfinite(log_prior):
+            return None
+        with np.errstate(all="ignore"):
+            prediction = evaluate(law, self.columns)
+        return self._law_score(key, structure if structure is not None else law, law, prediction, log_prior)
+
+    def _law_score(self, key: str, structure: Expr, law: Expr, prediction: np.ndarray,
+                   log_prior: float) -> Score | None:
+        errors = np.broadcast_to(prediction, self.y.shape) - self.y
+        with np.errstate(all="ignore"):
+            mse = float(errors @ errors) / self.n_rows
+            weighted = mse if self.weights is None else float(errors @ (self.weights * errors)) / self.n_rows
+        if not math.isfinite(weighted):
+            return None
+        nmse = weighted / self.variance
+        complexity = law.complexity(self.complexity_weights)
+        value = log_posterior(nmse, complexity, law.n_constants, self.n_rows, log_prior)
+        return Score(key, structure, law, mse, nmse, complexity, log_prior, value)
 
     def _affine_variants(self, f_expr: Expr, f: np.ndarray) -> list[tuple[Expr, np.ndarray]]:
         """Candidate wraps of ``f`` with their predictions: as is, shifted,

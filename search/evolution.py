@@ -84,7 +84,7 @@ class EvolutionKernel:
             members = [Member(s, births + i) for i, s in enumerate(seed_scores) if s.is_valid]
             births += len(members)
             while len(members) < config.population_size:
-                tree = self.space.random_tree(rng, max_depth=int(rng.integers(2, 5)))
+                tree = self.space.random_admitted_tree(rng, max_depth=int(rng.integers(2, 5)))
                 members.append(Member(self.score_fn(tree), births))
                 births += 1
             members.sort(key=lambda m: m.birth)

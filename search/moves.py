@@ -153,16 +153,22 @@ def check_move_names(weights: dict[str, float]) -> None:
             raise ValueError(f"unknown move {name!r}{suggestion}; known moves: {', '.join(MOVES)}")
 
 
+MAX_TRIES = 10
+MAX_TRIES_CONSTRAINED = 40
+"""Proposals drawn before giving up; hard knowledge rules (units) reject most
+random edits, and a rejected draw costs a tree walk, not a fit."""
+
+
 def propose(expr: Expr, space: SearchSpace, rng: np.random.Generator, weights: dict[str, float],
             donor: Expr | None = None) -> tuple[Expr, str]:
     """Apply one move drawn by weight; retries until the tree fits the size limit."""
     names = list(weights)
     probabilities = np.array([weights[n] for n in names], dtype=float)
     probabilities /= probabilities.sum()
-    for _ in range(10):
+    for _ in range(MAX_TRIES if space.constraint is None else MAX_TRIES_CONSTRAINED):
         name = names[rng.choice(len(names), p=probabilities)]
         child = MOVES[name](expr, space, rng, donor)
-        if child.size <= space.max_size and space.allows(child):
+        if space.admits(child):
             return child, name
     return expr, "none"
 

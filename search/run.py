@@ -33,7 +33,7 @@ class Budget:
 
     ``exact_nmse`` and ``patience`` stop early once the best law explains the
     data to rounding precision and has not changed for ``patience``
-    evaluations: continuing could only find a longer equivalent.
+    proposals: continuing could only find a longer equivalent.
     """
 
     time_limit: float | None = 60.0
@@ -101,10 +101,12 @@ def run_search(kernel, scorer: Scorer, seeds: Sequence[Expr], rng: np.random.Gen
                 reason = "evaluations"
                 break
             best = hall.best()
+            # patience counts proposals, not fits: when hard rules reject
+            # most structures, fits alone would take far longer to add up
             if best is not None and best.key != best_key:
-                best_key, best_since = best.key, scorer.n_evaluations
+                best_key, best_since = best.key, scorer.n_calls
             if (best is not None and best.nmse <= budget.exact_nmse
-                    and scorer.n_evaluations - best_since >= budget.patience):
+                    and scorer.n_calls - best_since >= budget.patience):
                 reason = "exact"
                 break
             state, info = kernel.step(rng, state)

@@ -8,6 +8,7 @@ the scores.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
@@ -41,6 +42,7 @@ class SearchSpace:
     max_size: int = 30
     const_probability: float = 0.05
     integer_probability: float = 0.1
+    constraint: Callable[[Expr], bool] | None = None
 
     @property
     def unary(self) -> tuple[str, ...]:
@@ -53,6 +55,22 @@ class SearchSpace:
     def allows(self, expr: Expr) -> bool:
         """Every operator of ``expr`` is one of this space's."""
         return uses_only(expr, self.operators)
+
+    def admits(self, expr: Expr) -> bool:
+        """Fits the size limit, uses only this space's operators and passes
+        the hard knowledge rules (``constraint``): what moves may propose."""
+        return expr.size <= self.max_size and self.allows(expr) and (
+            self.constraint is None or self.constraint(expr))
+
+    def random_admitted_tree(self, rng: np.random.Generator, max_depth: int = 3, tries: int = 30) -> Expr:
+        """A random tree that the hard rules admit, when one is found in
+        ``tries`` draws (else the last draw: the scorer will reject it)."""
+        tree = self.random_tree(rng, max_depth)
+        for _ in range(tries - 1):
+            if self.constraint is None or self.constraint(tree):
+                break
+            tree = self.random_tree(rng, max_depth)
+        return tree
 
     def random_leaf(self, rng: np.random.Generator) -> Expr:
         """A variable mostly; sometimes the exact number 1 or 2 (as in
