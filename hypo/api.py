@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
@@ -18,13 +19,18 @@ import pandas as pd
 from hypo.data import Dataset, load_dataset
 from hypo.errors import HypoError
 from hypo.expr import const
-from hypo.posterior import NOISE_FLOOR, log_posterior, normalize
+from hypo.errors import did_you_mean
+from hypo.likelihood import LikelihoodConfig
+from hypo.posterior import NOISE_FLOOR, log_posterior, posterior_by_structure
 from hypo.result import FitResult, Law
-from hypo.scoring import Scorer, ScorerLimits
+from hypo.scoring import PosteriorModel, Scorer, ScorerLimits
+from hypo.equivalence import distinct_laws
 from hypo.snapping import snap_constants
 from knowledge import Knowledge, load_knowledge
 from knowledge.buckingham import declared_dimensions
 from search.evolution import EvolutionConfig, EvolutionKernel
+from search.hall_of_fame import HallOfFame
+from search.mcmc import MCMCConfig, MCMCKernel
 from search.run import Budget, Progress, run_search
 from search.pi_seeds import pi_seeds
 from search.seeds import initial_seeds
@@ -41,7 +47,8 @@ def fit(data: str | Path | pd.DataFrame, target: str, knowledge: str | Path | Kn
         features: list[str] | None = None, time_limit: float | None = 60.0,
         max_evals: int | None = None, seed: int = 0, max_size: int = 30,
         operators: list[str] | None = None, errors: str = "auto",
-        progress: Callable[[Progress], None] | None = None) -> FitResult:
+        noise: str = "gaussian", sigma: float | None = None, sigma_column: str | None = None,
+        mcmc: bool = True, progress: Callable[[Progress], None] | None = None) -> FitResult:
     """Search for the laws that explain ``target``.
 
     Parameters
@@ -71,6 +78,17 @@ def fit(data: str | Path | pd.DataFrame, target: str, knowledge: str | Path | Kn
         for data spanning orders of magnitude, such as orbits from moons to
         planets); ``"auto"`` picks relative when the target keeps one sign
         and spans more than three orders of magnitude.
+    noise : {"gaussian", "student_t"}
+        Noise distribution of the likelihood; Student-t tolerates outliers.
+    sigma : float, optional
+        Known noise level (standard deviation of a row, relative to ``|y|``
+        with relative errors); estimated from the residuals when omitted.
+    sigma_column : str, optional
+        A column holding each row's measurement uncertainty (same units as
+        the target); it is then not a feature.
+    mcmc : bool
+        After the evolutionary search, sample the posterior around the best
+        laws with parallel-tempering MCMC (a share of the budget).
     progress : callable, optional
         Receives a :class:`search.run.Progress` a few times a second.
 
@@ -90,7 +108,11 @@ def fit(data: str | Path | pd.DataFrame, target: str, knowledge: str | Path | Kn
         raise HypoError(f"time limit must be a positive number of seconds, got {time_limit!r}")
     if max_evals is not None and not (isinstance(max_evals, int) and max_evals > 0):
         raise HypoError(f"max_evals must be a positive integer, got {max_evals!r}")
+    if sigma_column is not None and features is not None and sigma_column not in features:
+        features = [*features, sigma_column]
     dataset = load_dataset(data, target=target, features=features)
+    dataset, sigma_rows = _split_sigma_column(dataset, sigma_column)
+    posterior_model = _posterior_model(noise, sigma, sigma_rows)
     knowledge = _load(knowledge)
     notes = knowledge.check_columns(dataset.feature_names, dataset.target)
     if dataset.n_dropped:
@@ -100,52 +122,161 @@ def fit(data: str | Path | pd.DataFrame, target: str, knowledge: str | Path | Kn
     operator_names = tuple(operators) if operators else knowledge.operator_names()
     _check_operators(operator_names)
     rng = np.random.default_rng(seed)
-    columns = dataset.columns()
-    prior = knowledge.prior(dataset.feature_names, dataset.target)
+    constants = {name: constant.value for name, constant in knowledge.constants.items()}
+    columns = {**dataset.columns(), **{name: np.full(dataset.n_rows, value) for name, value in constants.items()}}
+    search_features = (*dataset.feature_names, *constants)
+    prior = _knowledge_prior(knowledge, dataset)
+    weights = row_weights(dataset.y, errors)
+    if posterior_model.sigma_rows is not None:
+        weights = 1.0 / posterior_model.sigma_rows**2
     scorer = Scorer(columns, dataset.y, np.random.default_rng(rng.integers(2**63)),
-                    limits=ScorerLimits(max_size=max_size), weights=row_weights(dataset.y, errors),
-                    log_prior_fn=prior)
-    space = SearchSpace(dataset.feature_names, operator_names, max_size=max_size,
+                    limits=ScorerLimits(max_size=max_size), weights=weights,
+                    log_prior_fn=prior, before_fit_prior_fn=prior.before_fit if prior is not None else None,
+                    complexity_weights=knowledge.complexity_weights,
+                    posterior_model=posterior_model, full_posterior=False)
+    space = SearchSpace(search_features, operator_names, max_size=max_size,
                         constraint=_hard_constraint(prior))
     kernel = EvolutionKernel(space, scorer, EvolutionConfig())
-    seeds = _seeds(scorer, knowledge, dataset, operator_names, time_limit)
+    seeds = _seeds(scorer, knowledge, search_features, dataset.target, operator_names, time_limit)
+    report = progress if callable(progress) else None
+    share = 1.0 - MCMC_SHARE if mcmc else 1.0
+    started = time.perf_counter()
     outcome = run_search(kernel, scorer, seeds, rng,
-                         Budget(time_limit=time_limit, max_evaluations=max_evals),
-                         progress if callable(progress) else None)
-    laws, pareto = _final_laws(scorer, outcome.hall_of_fame)
+                         Budget(time_limit=_share(time_limit, share), max_evaluations=_share(max_evals, share)),
+                         report)
+    scorer.full_posterior = True
+    diagnostics = None
+    if mcmc and outcome.stop_reason != "interrupted":
+        outcome, diagnostics = _sample_posterior(space, scorer, outcome, rng, time_limit, max_evals, report)
+    laws, pareto, noise_sigma = _final_laws(scorer, outcome.hall_of_fame, prior)
     if not laws:
         raise HypoError(f"no law satisfied the hard rules of {knowledge.source} within the budget "
                         f"({scorer.n_rejected} structures rejected); give more time or make a rule soft "
                         "(weight: a number instead of hard)")
-    stats = {"seconds": outcome.seconds, "evaluations": outcome.n_evaluations,
+    stats = {"seconds": time.perf_counter() - started, "evaluations": scorer.n_evaluations,
              "errors": "relative" if scorer.weights is not None else "absolute",
              "stop_reason": outcome.stop_reason, "n_rows": dataset.n_rows,
              "n_dropped": dataset.n_dropped, "seed": seed}
     if outcome.stop_reason == "interrupted":
         notes.append("search interrupted: these are the best laws found so far")
-    return FitResult(laws[0], laws, pareto, dataset.feature_names, dataset.target, stats, notes)
+    noise_model = {"model": "per-row" if sigma_column else stats["errors"], "distribution": noise,
+                   "sigma": noise_sigma}
+    return FitResult(laws[0], laws, pareto, dataset.feature_names, dataset.target, stats, notes,
+                     noise=noise_model, mcmc=diagnostics)
+
+
+MCMC_SHARE = 0.15
+"""Share of the budget for sampling the posterior after the evolutionary search."""
+
+MCMC_CHAINS = 4
+"""Tempered chains, started from the best structures found."""
+
+
+def _share(limit, share: float):
+    if limit is None:
+        return None
+    return max(1, int(limit * share)) if isinstance(limit, int) else limit * share
+
+
+def _sample_posterior(space, scorer: Scorer, outcome, rng, time_limit, max_evals, report):
+    """Parallel-tempering MCMC started from the best structures found, so
+    the posterior around them is explored (and its mass measured) rather than
+    only their single best fit."""
+    # the evolution ranked by error alone: its laws get the full posterior
+    # now, and the hall of fame restarts from them on that one scale
+    hall = HallOfFame()
+    for score in outcome.hall_of_fame.members():
+        hall.update(scorer.with_full_posterior(score))
+    seeds = [score.structure for score in hall.top()[:MCMC_CHAINS]]
+    kernel = MCMCKernel(space, scorer, config=MCMCConfig(n_chains=MCMC_CHAINS))
+    evaluations = _share(max_evals, MCMC_SHARE)
+    # evaluation budgets count the scorer's fits since the start of the fit
+    budget = Budget(time_limit=_share(time_limit, MCMC_SHARE),
+                    max_evaluations=None if evaluations is None else scorer.n_evaluations + evaluations)
+    sampled = run_search(kernel, scorer, seeds, rng, budget, report, hall=hall)
+    reason = sampled.stop_reason if sampled.stop_reason == "interrupted" else outcome.stop_reason
+    merged = replace(sampled, seconds=outcome.seconds + sampled.seconds, n_steps=outcome.n_steps + sampled.n_steps,
+                     stop_reason=reason)
+    state = sampled.final_state
+    return merged, _mcmc_summary(state.diagnostics) if state is not None else None
+
+
+def _mcmc_summary(diagnostics) -> dict:
+    rates = np.asarray(diagnostics.acceptance_rates(), dtype=float)
+    swaps = np.asarray(diagnostics.swap_rates(), dtype=float)
+    return {"acceptance_rate": float(np.nanmean(rates)) if np.isfinite(rates).any() else math.nan,
+            "swap_rate": float(np.nanmean(swaps)) if np.isfinite(swaps).any() else math.nan,
+            "trace": [float(v) for v in diagnostics.cold_trace]}
+
+
+def _split_sigma_column(dataset: Dataset, sigma_column: str | None) -> tuple[Dataset, np.ndarray | None]:
+    """Take the per-row uncertainties out of the features."""
+    if sigma_column is None:
+        return dataset, None
+    if sigma_column == dataset.target:
+        raise HypoError(f'the sigma column "{sigma_column}" is the target; name the column of uncertainties')
+    if sigma_column not in dataset.feature_names:
+        raise HypoError(f'no column "{sigma_column}" for the measurement uncertainties'
+                        f"{did_you_mean(sigma_column, dataset.feature_names)}; columns: "
+                        f"{', '.join(dataset.feature_names)}")
+    index = dataset.feature_names.index(sigma_column)
+    sigma_rows = dataset.X[:, index].copy()
+    if not np.all(sigma_rows > 0):
+        row = int(np.flatnonzero(~(sigma_rows > 0))[0])
+        raise HypoError(f'column "{sigma_column}" of {dataset.source} must hold positive uncertainties; '
+                        f"data row {row + 1} has {sigma_rows[row]:g}")
+    keep = [i for i in range(len(dataset.feature_names)) if i != index]
+    if not keep:
+        raise HypoError(f'no feature left besides the target and the sigma column "{sigma_column}"')
+    reduced = Dataset(np.asfortranarray(dataset.X[:, keep]), dataset.y,
+                      tuple(dataset.feature_names[i] for i in keep), dataset.target, dataset.source, dataset.n_dropped)
+    return reduced, sigma_rows
+
+
+NOISE_MODELS = ("gaussian", "student_t")
+
+
+def _posterior_model(noise: str, sigma: float | None, sigma_rows) -> PosteriorModel:
+    if noise not in NOISE_MODELS:
+        raise HypoError(f'noise must be one of {", ".join(NOISE_MODELS)}{did_you_mean(str(noise), NOISE_MODELS)}, '
+                        f"got {noise!r}")
+    if sigma is not None and not (isinstance(sigma, (int, float)) and math.isfinite(sigma) and sigma > 0):
+        raise HypoError(f"sigma must be a positive number, got {sigma!r}")
+    if sigma is not None and sigma_rows is not None:
+        raise HypoError("give either sigma (one noise level) or sigma_column (one per row), not both")
+    return PosteriorModel(LikelihoodConfig(noise=noise, sigma=None if sigma is None else float(sigma)),
+                          sigma_rows=sigma_rows)
 
 
 def _hard_constraint(prior):
-    """``expr -> bool``: whether the hard rules admit a structure, so that
-    moves propose only admissible trees; None when nothing is hard."""
+    """``expr -> bool``: whether the hard structural rules admit a tree, so
+    that moves propose only admissible trees; None when nothing is hard."""
     if prior is None or not any(rule.is_hard for rule in prior.rules):
         return None
-    return lambda expr: math.isfinite(prior(expr))
+    return prior.hard_check
 
 
-def _seeds(scorer: Scorer, knowledge: Knowledge, dataset: Dataset, operator_names, time_limit):
+def _knowledge_prior(knowledge: Knowledge, dataset: Dataset):
+    try:
+        return knowledge.prior(dataset.feature_names, dataset.target, columns=dataset.columns())
+    except ValueError as error:
+        raise HypoError(f"{knowledge.source}: {error}") from None
+
+
+def _seeds(scorer: Scorer, knowledge: Knowledge, features, target: str, operator_names, time_limit):
     """Starting laws: first from the Buckingham-pi groups when every column
     has units (half the seed time), then from the inputs themselves."""
     start = time.perf_counter()
     deadline = start + SEED_SHARE * time_limit if time_limit else None
     seeds = []
     units = {name: variable.units for name, variable in knowledge.variables.items()}
-    dimensions = declared_dimensions(units, [*dataset.feature_names, dataset.target])
+    units.update({name: constant.units for name, constant in knowledge.constants.items()})
+    dimensions = declared_dimensions(units, [*features, target])
     if dimensions is not None and knowledge.fitted_constants != "free":
-        target = dimensions.pop(dataset.target)
+        target_dimension = dimensions.pop(target)
         pi_deadline = start + SEED_SHARE * time_limit / 2 if time_limit else None
-        seeds += pi_seeds(scorer.fit_columns, scorer.fit_y, dimensions, target, operator_names, pi_deadline)
+        seeds += pi_seeds(scorer.fit_columns, scorer.fit_y, dimensions, target_dimension, operator_names,
+                          pi_deadline)
     return seeds + initial_seeds(scorer.fit_columns, scorer.fit_y, operator_names, deadline)
 
 
@@ -186,8 +317,9 @@ def _check_operators(names) -> None:
                             f"known operators: {', '.join(OPERATORS)}")
 
 
-def _final_laws(scorer: Scorer, hall) -> tuple[list[Law], list[Law]]:
-    """Refit the best laws on all rows and rank them by log-posterior."""
+def _final_laws(scorer: Scorer, hall, prior) -> tuple[list[Law], list[Law], float]:
+    """Refit the best laws on all rows, rank them by log-posterior, and
+    normalize over the distinct hypotheses; also the best law's noise scale."""
     front_keys = {s.key for s in hall.pareto_front()}
     candidates = hall.pareto_front() + hall.top()[:N_REFIT]
     refitted, seen = [], set()
@@ -195,12 +327,27 @@ def _final_laws(scorer: Scorer, hall) -> tuple[list[Law], list[Law]]:
         if score.key in seen:
             continue
         seen.add(score.key)
-        refitted.append(_snapped(scorer, scorer.refit(score)))
+        refitted.append(scorer.with_full_posterior(_snapped(scorer, scorer.refit(score))))
+    refitted = [s for s in refitted if s.is_valid]
     refitted.sort(key=lambda s: s.log_posterior, reverse=True)
-    probabilities = normalize(s.log_posterior for s in refitted)
-    laws = [Law(s.law, s.complexity, s.mse, s.log_posterior, float(p)) for s, p in zip(refitted, probabilities)]
+    refitted = distinct_laws(refitted, scorer.columns)
+    probabilities = posterior_by_structure([s.key for s in refitted], [s.log_posterior for s in refitted])
+    laws = [_law(s, probabilities.get(s.key, 0.0), prior) for s in refitted]
     pareto = sorted((law for law, s in zip(laws, refitted) if s.key in front_keys), key=lambda law: law.complexity)
-    return laws, pareto
+    sigma = refitted[0].terms.sigma if refitted and refitted[0].terms is not None else math.nan
+    return laws, pareto, float(sigma)
+
+
+def _law(score, probability: float, prior) -> Law:
+    terms = score.terms
+    violations = prior.violations(score.law) if prior is not None else {}
+    if terms is None:
+        return Law(score.law, score.complexity, score.mse, score.log_posterior, float(probability),
+                   log_prior=score.log_prior, violations=violations)
+    return Law(score.law, score.complexity, score.mse, score.log_posterior, float(probability),
+               log_likelihood=terms.log_likelihood, log_prior=terms.log_knowledge_prior,
+               log_structure_prior=terms.log_structure_prior, violations=violations,
+               covariance=terms.covariance)
 
 
 SNAP_NATS = 0.5

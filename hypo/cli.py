@@ -40,6 +40,13 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--max-size", type=int, default=30, help="largest law, in nodes (default 30)")
     fit.add_argument("--errors", choices=("auto", "absolute", "relative"), default="auto",
                      help="error model: relative suits data spanning orders of magnitude (default auto)")
+    fit.add_argument("--noise", choices=("gaussian", "student-t"), default="gaussian",
+                     help="noise distribution of the likelihood; student-t tolerates outliers (default gaussian)")
+    fit.add_argument("--sigma", type=float,
+                     help="known noise level of one row (relative to |y| with --errors relative); default: estimated")
+    fit.add_argument("--sigma-column", help="column holding each row's measurement uncertainty (not a feature)")
+    fit.add_argument("--no-mcmc", action="store_true",
+                     help="skip sampling the posterior with MCMC after the search")
     fit.add_argument("--output", help="write the result as JSON to this file")
     fit.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
@@ -70,7 +77,9 @@ def _fit(args, errors: Console) -> int:
     with _progress_bar(errors, args.quiet) as report:
         result = fit(args.data, target=args.target, knowledge=args.knowledge, features=features,
                      time_limit=args.time_limit, max_evals=args.max_evals, seed=args.seed,
-                     max_size=args.max_size, errors=args.errors, progress=report)
+                     max_size=args.max_size, errors=args.errors, noise=args.noise.replace("-", "_"),
+                     sigma=args.sigma, sigma_column=args.sigma_column, mcmc=not args.no_mcmc,
+                     progress=report)
     for note in result.notes:
         errors.print(f"hypo: note: {note}", markup=False, soft_wrap=True)
     _print_table(result)
@@ -128,10 +137,30 @@ def _print_table(result) -> None:
         table.add_row("◀" if chosen else "", f"{law.complexity:g}", f"{law.mse:.3g}",
                       f"{law.log_posterior:.1f}", f"{law.posterior:.3f}", law.short())
     console.print(table)
+    console.print(_probable_table(result))
     stats = result.stats
     console.print(f"best: {result.target} = {result.best.short(6)}", markup=False, soft_wrap=True)
     console.print(f"({stats['evaluations']} structures fitted in {stats['seconds']:.1f} s; "
                   f"stopped: {stats['stop_reason']})", markup=False, soft_wrap=True)
+
+
+TOP_LAWS = 5
+
+
+def _probable_table(result) -> Table:
+    """The most probable laws and the posterior mass they hold together."""
+    table = Table(title=f"most probable laws for {result.target} (posterior over the laws found)",
+                  title_justify="left")
+    for column in ("probability", "cumulative", "complexity", "log likelihood"):
+        table.add_column(column, justify="right", no_wrap=True)
+    table.add_column("law", no_wrap=True, overflow="ellipsis")
+    ranked = sorted(result.hypotheses, key=lambda law: law.posterior, reverse=True)[:TOP_LAWS]
+    total = 0.0
+    for law in ranked:
+        total += law.posterior
+        table.add_row(f"{law.posterior:.3f}", f"{total:.3f}", f"{law.complexity:g}",
+                      f"{law.log_likelihood:.1f}", law.short())
+    return table
 
 
 def _check_writable(path: Path) -> None:

@@ -1,13 +1,16 @@
 """What a fit returns: the ranked laws, the chosen one, and how to use it.
 
 :class:`Law` is one hypothesis as the user sees it (text, complexity, error,
-log-posterior, posterior probability).  :class:`FitResult` holds them all
-with the run statistics, predicts with the chosen law, and serializes to
-the JSON the CLI writes.
+the parts of its log-posterior, posterior probability, covariance of its
+constants).  :class:`FitResult` holds them all with the run statistics and
+the noise model, predicts with the chosen law or the whole posterior
+(``hypo.predictive``), draws itself (``hypo.plots``) and serializes to the
+JSON the CLI writes.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -33,7 +36,19 @@ class Law:
     log_posterior : float
         See ``hypo.posterior``.
     posterior : float
-        Probability among the laws of this result (they sum to 1).
+        Probability among the laws of this result (they sum to 1); also
+        readable as ``probability``.
+    log_likelihood : float
+        log p(D | h, θ̂) at the fitted constants (NaN when not computed).
+    log_prior : float
+        Knowledge log-prior log K(h) (``knowledge.prior``).
+    log_structure_prior : float
+        Structure log-prior log P(h) (``hypo.structure_prior``).
+    violations : dict[str, float]
+        Rule name to graded violation (0 = satisfied), for the rules with one.
+    covariance : numpy.ndarray or None
+        Laplace covariance of the free constants, in the preorder of
+        ``expr.constants()``; None when unknown (no parameter uncertainty).
     """
 
     expr: Expr
@@ -41,6 +56,16 @@ class Law:
     mse: float
     log_posterior: float
     posterior: float
+    log_likelihood: float = math.nan
+    log_prior: float = math.nan
+    log_structure_prior: float = math.nan
+    violations: dict[str, float] = field(default_factory=dict, compare=False)
+    covariance: np.ndarray | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def probability(self) -> float:
+        """Posterior probability among the laws of the result (same as ``posterior``)."""
+        return self.posterior
 
     @property
     def expression(self) -> str:
@@ -64,6 +89,11 @@ class Law:
             "mse": self.mse,
             "log_posterior": self.log_posterior,
             "posterior": self.posterior,
+            "log_likelihood": self.log_likelihood,
+            "log_prior": self.log_prior,
+            "log_structure_prior": self.log_structure_prior,
+            "violations": {str(k): float(v) for k, v in self.violations.items()},
+            "covariance": None if self.covariance is None else np.asarray(self.covariance, dtype=float).tolist(),
         }
 
 
@@ -86,6 +116,16 @@ class FitResult:
         ``n_dropped``, ``seed``.
     notes : list of str
         Things the user should know (dropped rows, a constant target, ...).
+    noise : dict
+        The noise model: ``{"model": "absolute" | "relative", "sigma": float}``.
+        The noise sd at a point is ``sigma`` (absolute) or ``sigma * |f(x)|``
+        (relative); empty when unknown.
+    mcmc : dict or None
+        Sampler diagnostics when the search ran MCMC: ``acceptance_rate``,
+        ``swap_rate``, ``trace`` (log-posterior per step).
+    data : pandas.DataFrame or None
+        The training rows (features and target) when the fit kept them;
+        plots draw them.  Not serialized.
     """
 
     best: Law
@@ -95,23 +135,99 @@ class FitResult:
     target: str
     stats: dict
     notes: list[str] = field(default_factory=list)
+    noise: dict = field(default_factory=dict)
+    mcmc: dict | None = None
+    data: pd.DataFrame | None = field(default=None, compare=False, repr=False)
 
     @property
     def expression(self) -> str:
         return self.best.expression
 
-    def predict(self, X, law: Law | None = None) -> np.ndarray:
-        """Predictions of the chosen law (or ``law``) on new inputs.
+    def predict(self, X, law: Law | None = None, return_std: bool = False, quantiles=None):
+        """Predictions on new inputs.
 
         ``X`` is a DataFrame with the feature columns, a dict of arrays, or
         a 2-D array whose columns are in ``feature_names`` order.
-        """
-        columns = self._columns(X)
-        n_rows = len(next(iter(columns.values()))) if columns else 1
-        values = evaluate((law or self.best).expr, columns)
-        return np.broadcast_to(values, (n_rows,)).astype(float)
 
-    def _columns(self, X) -> dict[str, np.ndarray]:
+        By default this is the chosen law's (or ``law``'s) value, as a
+        point estimate.  With ``return_std`` or ``quantiles`` it is the
+        posterior predictive (``hypo.predictive``), following
+        scikit-learn's ``GaussianProcessRegressor``: a tuple whose first
+        item is the predictive *mean* (the posterior-weighted mixture of
+        every law, which differs from the chosen law where laws disagree;
+        only ``law``'s own predictive when ``law`` is given), then
+
+        * ``std`` (shape ``(n,)``) when ``return_std``,
+        * the quantiles (shape ``(n, len(quantiles))``) when ``quantiles``
+          is a sequence of probabilities such as ``[0.05, 0.95]``.
+
+        So ``mean, std = predict(X, return_std=True)`` and
+        ``mean, bands = predict(X, quantiles=[0.05, 0.95])``; with both,
+        ``(mean, std, bands)``.  Noise is included: these describe a new
+        measurement, not only the law.
+        """
+        if not return_std and quantiles is None:
+            columns = self.columns(X)
+            n_rows = len(next(iter(columns.values()))) if columns else 1
+            values = evaluate((law or self.best).expr, columns)
+            return np.broadcast_to(values, (n_rows,)).astype(float)
+        predictive = self.predictive(X, laws=None if law is None else [law],
+                                     quantiles=() if quantiles is None else quantiles)
+        output = [predictive.mean]
+        if return_std:
+            output.append(predictive.std)
+        if quantiles is not None:
+            output.append(predictive.quantiles)
+        return tuple(output)
+
+    def predictive(self, X, **options):
+        """The full posterior predictive at ``X`` (:class:`hypo.predictive.Predictive`).
+
+        Options (``laws``, ``quantiles``, ``band``, ``credible_mass``,
+        ``disagreement``) are those of :func:`hypo.predictive.posterior_predictive`.
+        """
+        from hypo.predictive import posterior_predictive
+
+        return posterior_predictive(self, X, **options)
+
+    @property
+    def posterior(self) -> pd.DataFrame:
+        """The posterior over laws as a table, most probable first.
+
+        Columns: ``law`` (rounded text), ``complexity``, ``log_likelihood``,
+        ``log_prior`` (knowledge), ``log_structure_prior``, ``violations``
+        (rule name to violation, only the violated rules), ``log_posterior``,
+        ``probability``.  Notebooks show it as an HTML table.
+        """
+        rows = [{"law": law.short(), "complexity": law.complexity, "log_likelihood": law.log_likelihood,
+                 "log_prior": law.log_prior, "log_structure_prior": law.log_structure_prior,
+                 "violations": {name: value for name, value in law.violations.items() if value},
+                 "log_posterior": law.log_posterior, "probability": law.posterior}
+                for law in sorted(self.hypotheses, key=lambda law: -law.posterior)]
+        return pd.DataFrame(rows, columns=["law", "complexity", "log_likelihood", "log_prior",
+                                           "log_structure_prior", "violations", "log_posterior", "probability"])
+
+    def plot_pareto(self, ax=None):
+        """Complexity against error of the laws found (see ``hypo.plots.plot_pareto``)."""
+        from hypo.plots import plot_pareto
+
+        return plot_pareto(self, ax=ax)
+
+    def plot_predictive(self, variable: str, X=None, ax=None, extend: float = 0.5, **options):
+        """Predictive mean and band along one input, in and beyond the data
+        (see ``hypo.plots.plot_predictive``)."""
+        from hypo.plots import plot_predictive
+
+        return plot_predictive(self, variable, X=X, ax=ax, extend=extend, **options)
+
+    def plot_trace(self, ax=None):
+        """The MCMC log-posterior trace (see ``hypo.plots.plot_trace``)."""
+        from hypo.plots import plot_trace
+
+        return plot_trace(self, ax=ax)
+
+    def columns(self, X) -> dict[str, np.ndarray]:
+        """``X`` as one float array per feature, checked against ``feature_names``."""
         if isinstance(X, pd.DataFrame):
             missing = [n for n in self.feature_names if n not in X.columns]
             if missing:
@@ -147,4 +263,17 @@ class FitResult:
             "pareto_front": [law.to_dict() for law in self.pareto],
             "stats": dict(self.stats),
             "notes": list(self.notes),
+            "noise": _plain(self.noise),
+            "mcmc": _plain(self.mcmc),
         }
+
+
+def _plain(value):
+    """``value`` with numpy scalars and arrays turned into JSON types."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    return value

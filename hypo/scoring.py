@@ -16,7 +16,7 @@ kernel fits constants or computes a loss itself.  The scorer
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable
 
 import numpy as np
@@ -25,7 +25,9 @@ from hypo.canonical import canonical, strip_affine, structure_text
 from hypo.constants import affine_fit, fit_constants
 from hypo.evaluate import evaluate
 from hypo.expr import Expr, call, const
-from hypo.posterior import log_posterior
+from hypo.likelihood import LikelihoodConfig
+from hypo.posterior import PosteriorTerms, log_posterior, log_posterior_of
+from hypo.structure_prior import StructurePrior
 
 
 @dataclass(frozen=True)
@@ -56,10 +58,30 @@ class Score:
     complexity: float
     log_prior: float
     log_posterior: float
+    terms: PosteriorTerms | None = None
 
     @property
     def is_valid(self) -> bool:
         return math.isfinite(self.log_posterior)
+
+
+@dataclass(frozen=True)
+class PosteriorModel:
+    """How a law's log-posterior is computed (``hypo.posterior.log_posterior_of``).
+
+    Parameters
+    ----------
+    likelihood : LikelihoodConfig
+        Noise model: Gaussian or Student-t, sigma estimated or given.
+    structure_prior : StructurePrior, optional
+        Description-length prior over structures (defaults when omitted).
+    sigma_rows : numpy.ndarray, optional
+        Per-row measurement uncertainties (a ``--sigma-column``).
+    """
+
+    likelihood: LikelihoodConfig = field(default_factory=LikelihoodConfig)
+    structure_prior: StructurePrior | None = None
+    sigma_rows: np.ndarray | None = None
 
 
 @dataclass
@@ -85,8 +107,12 @@ class Scorer:
     complexity_weights : dict[str, float], optional
         Per-operator complexity overrides.
     log_prior_fn : callable, optional
-        ``expr -> float`` (see ``knowledge.prior``); ``-inf`` rejects a
-        structure before any evaluation, and each affine wrap is judged too.
+        ``expr -> float`` (see ``knowledge.prior``), applied to each fitted
+        law (every affine wrap is judged).
+    before_fit_prior_fn : callable, optional
+        The part of the prior that needs no fitted constants (units,
+        operators); ``-inf`` rejects a structure before any evaluation.
+        Defaults to ``log_prior_fn``.
     linear_scaling : bool
         Wrap every structure in a closed-form ``offset + scale*f``.
     max_fit_rows : int
@@ -94,6 +120,14 @@ class Scorer:
     weights : numpy.ndarray, optional
         Per-row weights of squared errors (e.g. ``1/y**2`` for relative
         errors); rescaled to mean 1.  ``None`` weighs rows equally.
+    posterior_model : PosteriorModel, optional
+        The full log-posterior (Laplace evidence, structure and knowledge
+        priors); ``None`` keeps the stand-in of ``hypo.posterior.log_posterior``.
+    full_posterior : bool
+        Whether scores carry the full posterior now.  A kernel that ranks by
+        error alone (evolution) turns it off to save the Laplace step; a
+        cached score is completed when it is met again with it on (MCMC, the
+        final report), so every reported probability is the full one.
     """
 
     columns: dict
@@ -101,10 +135,13 @@ class Scorer:
     rng: np.random.Generator
     complexity_weights: dict | None = None
     log_prior_fn: Callable[[Expr], float] | None = None
+    before_fit_prior_fn: Callable[[Expr], float] | None = None
     linear_scaling: bool = True
     max_fit_rows: int = 128
     limits: ScorerLimits = field(default_factory=ScorerLimits)
     weights: np.ndarray | None = None
+    posterior_model: PosteriorModel | None = None
+    full_posterior: bool = True
 
     def __post_init__(self):
         self.y = np.asarray(self.y, dtype=float)
@@ -132,6 +169,8 @@ class Scorer:
         key = structure_text(structure)
         cached = self.cache.get(key)
         if cached is not None:
+            if cached.terms is None and cached.is_valid and self._full():
+                cached = self.cache[key] = self._with_full_posterior(cached)
             return cached
         score = self._score(structure, key)
         self.cache[key] = score
@@ -144,7 +183,8 @@ class Scorer:
         if structure.size > self.limits.max_size or structure.n_constants > self.limits.max_constants:
             self.n_rejected += 1
             return self._invalid(structure, key)
-        log_prior = self.log_prior_fn(structure) if self.log_prior_fn else 0.0
+        judge = self.before_fit_prior_fn or self.log_prior_fn
+        log_prior = judge(structure) if judge else 0.0
         if not math.isfinite(log_prior):
             self.n_rejected += 1
             return self._invalid(structure, key, log_prior)
@@ -170,10 +210,14 @@ class Scorer:
                 log_prior = self.log_prior_fn(law)
                 if not math.isfinite(log_prior):
                     continue
-            score = self._law_score(key, fitted, law, prediction, log_prior)
+            score = self._law_score(key, fitted, law, prediction, log_prior, full=False)
             if score is not None and (best is None or score.log_posterior > best.log_posterior):
                 best = score
-        return best if best is not None else self._invalid(fitted, key, log_prior)
+        if best is None:
+            return self._invalid(fitted, key, log_prior)
+        # the wrap is chosen by the cheap stand-in score; only the chosen law
+        # pays for the full posterior (a Jacobian and the Laplace evidence)
+        return self._with_full_posterior(best)
 
     def score_law(self, law: Expr, key: str, structure: Expr | None = None) -> Score | None:
         """Score a complete law as written (no affine wrap is added); None
@@ -185,8 +229,26 @@ class Scorer:
             prediction = evaluate(law, self.columns)
         return self._law_score(key, structure if structure is not None else law, law, prediction, log_prior)
 
+    def with_full_posterior(self, score: Score) -> Score:
+        """``score`` with the full posterior terms (computed once, when missing)."""
+        if score.terms is not None or not score.is_valid:
+            return score
+        full = self._with_full_posterior(score)
+        if self.cache.get(score.key) is score:
+            self.cache[score.key] = full
+        return full
+
+    def _full(self) -> bool:
+        return self.posterior_model is not None and self.full_posterior
+
+    def _with_full_posterior(self, score: Score) -> Score:
+        if not self._full():
+            return score
+        terms = self._posterior_terms(score.law, score.log_prior)
+        return replace(score, log_posterior=terms.log_posterior, terms=terms)
+
     def _law_score(self, key: str, structure: Expr, law: Expr, prediction: np.ndarray,
-                   log_prior: float) -> Score | None:
+                   log_prior: float, full: bool = True) -> Score | None:
         errors = np.broadcast_to(prediction, self.y.shape) - self.y
         with np.errstate(all="ignore"):
             mse = float(errors @ errors) / self.n_rows
@@ -195,8 +257,19 @@ class Scorer:
             return None
         nmse = weighted / self.variance
         complexity = law.complexity(self.complexity_weights)
-        value = log_posterior(nmse, complexity, law.n_constants, self.n_rows, log_prior)
-        return Score(key, structure, law, mse, nmse, complexity, log_prior, value)
+        if not (full and self._full()):
+            value = log_posterior(nmse, complexity, law.n_constants, self.n_rows, log_prior)
+            return Score(key, structure, law, mse, nmse, complexity, log_prior, value)
+        terms = self._posterior_terms(law, log_prior)
+        return Score(key, structure, law, mse, nmse, complexity, log_prior, terms.log_posterior, terms)
+
+    def _posterior_terms(self, law: Expr, log_prior: float) -> PosteriorTerms:
+        model = self.posterior_model
+        structure_prior = (model.structure_prior or StructurePrior()).with_complexity_weights(self.complexity_weights)
+        per_row = model.sigma_rows is not None
+        return log_posterior_of(law, self.columns, self.y, likelihood_config=model.likelihood,
+                                structure_prior=structure_prior, knowledge_log_prior=log_prior,
+                                weights=None if per_row else self.weights, sigma_rows=model.sigma_rows)
 
     def _affine_variants(self, f_expr: Expr, f: np.ndarray) -> list[tuple[Expr, np.ndarray]]:
         """Candidate wraps of ``f`` with their predictions: as is, shifted,

@@ -1,17 +1,20 @@
 """knowledge: what the scientist already knows (K), loaded from YAML.
 
 Start with :func:`load_knowledge`, which returns a validated
-:class:`Knowledge`; units all come from the one registry in
-:mod:`knowledge.units`, and errors from :mod:`knowledge.errors`.
+:class:`Knowledge`; ``Knowledge.prior`` turns its rules into a log-prior
+(:mod:`knowledge.prior`).  Units all come from the one registry in
+:mod:`knowledge.units`, and errors from :mod:`knowledge.errors`.  The file
+format is documented in ``docs/knowledge.md``.
 """
 
 from knowledge.errors import KnowledgeError, UnitError
-from knowledge.loader import Knowledge, VariableKnowledge, load_knowledge
+from knowledge.loader import Knowledge, NamedConstant, VariableKnowledge, load_knowledge
 from knowledge.units import UNITS, dimension_vector, is_dimensionless, parse_unit
 
 __all__ = [
     "Knowledge",
     "KnowledgeError",
+    "NamedConstant",
     "UNITS",
     "UnitError",
     "VariableKnowledge",

@@ -3,9 +3,9 @@
 This module checks the *shape* of what the scientist wrote (which sections,
 which variables with which units, which operators) and reports every mistake
 at its ``FILE:LINE:COL``.  It does not score anything: turning knowledge into
-a log-prior is ``knowledge/prior.py``'s job, and the rule sections
-(``rules``, ``constants``, ``lambda``, ...) are kept verbatim in
-:attr:`Knowledge.raw` for the stages that interpret them.
+a log-prior is ``knowledge/prior.py``'s job.  Sections are read by their
+own modules: ``operator_sections``, ``constant_sections``, ``rule_sections``;
+the whole file is also kept as plain data in :attr:`Knowledge.raw`.
 
 Safety: the file is composed and constructed with PyYAML's ``SafeLoader``,
 so tags such as ``!!python/object/apply`` are refused, never executed.  The
@@ -20,26 +20,31 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pint
 import yaml
 
 from hypo.data import column_name_problem
 from hypo.errors import did_you_mean
-from hypo.operators import DEFAULT_OPERATORS, OPERATORS
+from hypo.operators import DEFAULT_OPERATORS
+from knowledge.constant_sections import NamedConstant, read_constants
 from knowledge.errors import KnowledgeError, UnitError
-from knowledge.units import DIMENSIONLESS, parse_unit
-from knowledge.prior import DEFAULT_LAMBDA, build_prior
-from knowledge.rules import RuleContext
+from knowledge.operator_rules import NestingLimits
+from knowledge.operator_sections import OperatorKnowledge, read_operators
+from knowledge.prior import DEFAULT_LAMBDA, HARD, WeightedRule, build_prior
+from knowledge.reachability import unreachable_reason
 from knowledge.rule_sections import read_fitted_constants, read_lambda, read_rules
-from knowledge.yaml_nodes import error_at, is_null, read_mapping
+from knowledge.rules import RuleContext
+from knowledge.units import DIMENSIONLESS, parse_unit
+from knowledge.yaml_nodes import error_at, read_mapping
 
-__all__ = ["VariableKnowledge", "Knowledge", "load_knowledge", "SECTIONS"]
+__all__ = ["VariableKnowledge", "NamedConstant", "Knowledge", "load_knowledge", "SECTIONS"]
 
-CHECKED_SECTIONS = ("variables", "operators", "rules", "lambda", "fitted_constants")
+CHECKED_SECTIONS = ("variables", "constants", "operators", "rules", "lambda", "fitted_constants")
 """Top-level sections this module validates."""
 
-LATER_SECTIONS = ("constants", "description")
-"""Top-level sections accepted and kept in ``raw`` for later stages to read."""
+LATER_SECTIONS = ("description",)
+"""Top-level sections accepted and kept in ``raw`` only."""
 
 SECTIONS = CHECKED_SECTIONS + LATER_SECTIONS
 """Every top-level key a knowledge file may use; anything else is a typo."""
@@ -47,11 +52,7 @@ SECTIONS = CHECKED_SECTIONS + LATER_SECTIONS
 VARIABLE_KEYS = ("units", "positive", "description")
 """Keys allowed inside one variable's entry."""
 
-OPERATOR_KEYS = ("allowed",)
-"""Keys allowed inside the ``operators`` section."""
-
 _BOOL_TAG = "tag:yaml.org,2002:bool"
-_INFIX_NAMES = {op.infix: name for name, op in OPERATORS.items() if op.infix} | {"^": "pow"}
 
 
 @dataclass(frozen=True)
@@ -89,18 +90,26 @@ class Knowledge:
     variables : dict of str to VariableKnowledge
         Described columns, in file order.
     allowed_operators : tuple of str | None
-        Operator names the search may use, or ``None`` when the file does not
-        restrict them (then :data:`hypo.operators.DEFAULT_OPERATORS` apply;
-        see :meth:`operator_names`).
+        The ``operators: allowed:`` list, or ``None`` when the file does not
+        restrict them (then :data:`hypo.operators.DEFAULT_OPERATORS` apply).
+        The operators to search are :meth:`operator_names`.
     source : str
         Path of the file, or ``"<none>"`` for :meth:`empty`.
     raw : dict
-        The whole file as plain data (safe-loaded), for the sections later
-        stages interpret (``constants``, ...).
+        The whole file as plain data (safe-loaded).
     rules : tuple of (name, parameters, weight)
         The ``rules:`` section (see ``knowledge.rule_sections``).
     fitted_constants : {"dimensionless", "free"}
         Whether fitted constants may carry units.
+    forbidden_operators : tuple of str
+        ``operators: forbidden:``, taken out of the allowed or default list.
+    nesting : dict of str to dict of str to int
+        ``operators: nesting:``, applied as a hard rule by :meth:`prior`.
+    complexity_weights : dict of str to float | None
+        ``operators: complexity:``, per-operator weights for
+        ``Expr.complexity`` (and the ``max_complexity`` rule).
+    constants : dict of str to NamedConstant
+        ``constants:``, the named constants laws may use with fixed values.
     """
 
     variables: dict[str, VariableKnowledge]
@@ -109,6 +118,10 @@ class Knowledge:
     raw: dict
     rules: tuple = ()
     fitted_constants: str = "dimensionless"
+    forbidden_operators: tuple[str, ...] = ()
+    nesting: dict = field(default_factory=dict)
+    complexity_weights: dict | None = None
+    constants: dict[str, NamedConstant] = field(default_factory=dict)
 
     @classmethod
     def empty(cls) -> Knowledge:
@@ -116,18 +129,41 @@ class Knowledge:
         return cls(variables={}, allowed_operators=None, source="<none>", raw={})
 
     def operator_names(self) -> tuple[str, ...]:
-        """The operators to search: the file's ``allowed`` list or the defaults."""
-        if self.allowed_operators is None:
-            return DEFAULT_OPERATORS
-        return self.allowed_operators
+        """The operators to search: the ``allowed`` list (or the defaults) minus ``forbidden``."""
+        names = DEFAULT_OPERATORS if self.allowed_operators is None else self.allowed_operators
+        return tuple(name for name in names if name not in self.forbidden_operators)
 
-    def prior(self, feature_names: Sequence[str], target: str):
-        """The log-prior ``expr -> log P(expr | K)`` of this file's rules for
-        these columns, or ``None`` when the file declares no rule."""
+    def prior(self, feature_names: Sequence[str], target: str,
+              columns: dict[str, np.ndarray] | None = None):
+        """The log-prior ``expr -> log P(expr | K)`` for these columns, or ``None``
+        when the file declares no rule (and no nesting limits).
+
+        Parameters
+        ----------
+        feature_names : sequence of str
+            The law's inputs (named constants are added by name).
+        target : str
+            The target column.
+        columns : dict of str to numpy.ndarray, optional
+            The feature columns.  Required when the file has a rule on the
+            law's values (``symmetric``, ``monotonic``, ``bounded``,
+            ``limit``): they probe the law inside and beyond the data range.
+
+        Raises
+        ------
+        ValueError
+            When a rule names a column that is not a feature, or a value rule
+            gets no ``columns``.
+        """
         used = {*feature_names, target}
         units = {name: v.units for name, v in self.variables.items() if v.units is not None and name in used}
-        context = RuleContext(tuple(feature_names), target, units, self.fitted_constants == "free")
-        return build_prior(self.rules, context)
+        units.update({name: constant.units for name, constant in self.constants.items()})
+        context = RuleContext(tuple(feature_names), target, units, self.fitted_constants == "free",
+                              columns=columns,
+                              fixed={name: constant.value for name, constant in self.constants.items()},
+                              complexity_weights=self.complexity_weights)
+        extra = (WeightedRule(NestingLimits(self.nesting), HARD),) if self.nesting else ()
+        return build_prior(self.rules, context, extra)
 
     def check_columns(
         self,
@@ -153,14 +189,16 @@ class Knowledge:
         list of str
             One warning per used column the file does not describe (its
             units are unknown, so unit rules cannot check expressions using
-            it).  Empty when the file describes no variables at all: then the
-            user is not using units and a warning per column would be noise.
+            it), then :meth:`unit_warnings`.  Empty when the file describes
+            no variables at all: then the user is not using units and a
+            warning per column would be noise.
 
         Raises
         ------
         KnowledgeError
             At the line of the first variable that is not a column of the
-            data; a misspelt name would otherwise silently disable its units.
+            data (a misspelt name would otherwise silently disable its
+            units), or of a named constant that has a column's name.
         """
         used = [*feature_names, target]
         available = list(data_columns) if data_columns is not None else used
@@ -174,6 +212,13 @@ class Knowledge:
                     line=variable.line,
                     column=variable.column,
                 )
+        for name, constant in self.constants.items():
+            if name in available:
+                raise KnowledgeError(
+                    f'constant "{name}" has the name of a column of the data; rename the constant '
+                    "(or describe the column under \"variables:\" and drop the constant)",
+                    path=self.source, line=constant.line, column=constant.column,
+                )
         if not self.variables:
             return []
         return [
@@ -181,7 +226,30 @@ class Knowledge:
             "its units are unknown, so unit rules cannot check it (add it with its units)"
             for name in used
             if name not in self.variables
-        ]
+        ] + self.unit_warnings(feature_names, target)
+
+    def unit_warnings(self, feature_names: Sequence[str], target: str) -> list[str]:
+        """A warning when no product of powers of the inputs' units (features and
+        named constants) has the target's units, so no law can be dimensionally
+        consistent; it says why (e.g. no input carries ``[mass]``).
+
+        Empty when fitted constants may carry units (``fitted_constants:
+        free``: a constant can supply any dimension) or when the target or a
+        feature has no declared units (nothing can be concluded).
+        """
+        if self.fitted_constants == "free":
+            return []
+        target_units = self.variables[target].units if target in self.variables else None
+        inputs = {name: self.variables[name].units if name in self.variables else None for name in feature_names}
+        if target_units is None or any(units is None for units in inputs.values()):
+            return []
+        inputs.update({name: constant.units for name, constant in self.constants.items()})
+        reason = unreachable_reason(inputs, target_units)
+        if reason is None:
+            return []
+        return [f'the units of target "{target}" ({target_units:~}) cannot be made from the inputs\' units: '
+                f"{reason}; no dimensionally consistent law exists, so add the missing input, a named "
+                'constant under "constants:", or write "fitted_constants: free"']
 
 
 def load_knowledge(path: str | Path) -> Knowledge:
@@ -190,9 +258,8 @@ def load_knowledge(path: str | Path) -> Knowledge:
     Parameters
     ----------
     path : str or pathlib.Path
-        A YAML file with sections ``variables`` (name to ``{units, positive}``)
-        and ``operators`` (``{allowed: [names]}``), plus any of
-        :data:`LATER_SECTIONS`.
+        A YAML file with any of the sections :data:`SECTIONS` (the schema is
+        ``docs/knowledge.md``).
 
     Returns
     -------
@@ -202,8 +269,10 @@ def load_knowledge(path: str | Path) -> Knowledge:
     ------
     KnowledgeError
         For a missing or unreadable file, YAML syntax errors, unsafe tags,
-        unknown sections, keys, operators or units, non-identifier variable
-        names, and duplicate keys, each at its ``FILE:LINE:COL``.
+        unknown sections, keys, operators, rules or units, non-identifier
+        variable or constant names, bad rule parameters (with a "did you
+        mean" for unknown names), and duplicate keys, each at its
+        ``FILE:LINE:COL``.
 
     Examples
     --------
@@ -238,18 +307,22 @@ def load_knowledge(path: str | Path) -> Knowledge:
     variables = {}
     if "variables" in sections:
         variables = _read_variables(sections["variables"][1], source)
-    allowed = None
+    constants = {}
+    if "constants" in sections:
+        constants = read_constants(sections["constants"][1], source, variables, _read_units)
+    operators = OperatorKnowledge()
     if "operators" in sections:
-        allowed = _read_operators(sections["operators"][1], source)
+        operators = read_operators(sections["operators"][1], source)
     default_weight = DEFAULT_LAMBDA
     if "lambda" in sections:
         default_weight = read_lambda(sections["lambda"][1], source)
     fitted = "dimensionless"
     if "fitted_constants" in sections:
         fitted = read_fitted_constants(sections["fitted_constants"][1], source)
-    rules = read_rules(sections["rules"][1], source, default_weight) if "rules" in sections else ()
-    return Knowledge(variables=variables, allowed_operators=allowed, source=source, raw=raw,
-                     rules=rules, fitted_constants=fitted)
+    rules = read_rules(sections["rules"][1], source, default_weight, tuple(variables)) if "rules" in sections else ()
+    return Knowledge(variables=variables, allowed_operators=operators.allowed, source=source, raw=raw,
+                     rules=rules, fitted_constants=fitted, forbidden_operators=operators.forbidden,
+                     nesting=operators.nesting, complexity_weights=operators.complexity, constants=constants)
 
 
 def _read_text(path: Path, source: str) -> str:
@@ -327,32 +400,3 @@ def _read_bool(node: yaml.Node, source: str, what: str) -> bool:
         value = node.value if isinstance(node, yaml.ScalarNode) else "a collection"
         raise error_at(node, source, f"{what} must be true or false, not {value!r}")
     return node.value.lower() in ("true", "yes", "on", "y")
-
-
-def _read_operators(node: yaml.Node, source: str) -> tuple[str, ...] | None:
-    """Parse ``operators:``; return the ``allowed`` names, or None if absent."""
-    section = read_mapping(node, source, "'operators:'")
-    for key, (key_node, _) in section.items():
-        if key not in OPERATOR_KEYS:
-            raise error_at(key_node, source, f'unknown key "{key}" in operators{did_you_mean(key, OPERATOR_KEYS)}; '
-                      f"use: {', '.join(OPERATOR_KEYS)}")
-    if "allowed" not in section:
-        return None
-    key_node, list_node = section["allowed"]
-    if not isinstance(list_node, yaml.SequenceNode) or not list_node.value:
-        raise error_at(list_node if not is_null(list_node) else key_node, source,
-                  "'allowed' must be a non-empty list of operator names, e.g. [add, mul, div, sqrt]")
-    allowed: list[str] = []
-    for item in list_node.value:
-        if not isinstance(item, yaml.ScalarNode):
-            raise error_at(item, source, "each allowed operator must be a name such as add or sqrt")
-        name = item.value
-        if name not in OPERATORS:
-            if name in _INFIX_NAMES:
-                hint = f'; write "{_INFIX_NAMES[name]}" for "{name}"'
-            else:
-                hint = f"{did_you_mean(name, OPERATORS)}; known operators are: {', '.join(OPERATORS)}"
-            raise error_at(item, source, f'unknown operator "{name}"{hint}')
-        if name not in allowed:  # A repeated name is harmless; keep the first.
-            allowed.append(name)
-    return tuple(allowed)

@@ -1,42 +1,39 @@
 """Knowledge rules: small classes with one method, registered by name.
 
-A rule answers one question about a structure, ``violation(expr) -> float``:
-0 when the structure agrees with what the scientist knows, growing with how
+A rule answers one question about a law, ``violation(expr) -> float``:
+0 when the law agrees with what the scientist knows, growing with how
 badly it disagrees.  Rules know nothing about search or scoring; the weights
 that turn violations into a log-prior live in ``knowledge.prior``.
 
 A knowledge file names rules under ``rules:``; :data:`RULES` maps each name
-to a factory taking the file's parameters and the data's context.
+to its class.  Every class offers
+
+- ``check_parameters(**params) -> dict``: validate the file's parameters
+  (raising :class:`knowledge.rule_context.ParameterError`), without data;
+- ``from_context(context, **params)``: the rule for one dataset;
+- ``PARAMETERS`` (accepted keys), ``VARIABLE_PARAMETERS`` (those naming
+  variables, checked against ``variables:`` when the file is read) and
+  ``needs_fit`` (whether it judges values, so only fitted laws).
+
+Structural rules are here; rules on values are in ``knowledge.numeric_rules``
+and ``knowledge.limit_rule``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Protocol
+from typing import ClassVar
 
 import numpy as np
 
 from hypo.expr import Expr
 from knowledge.dimensions import dimension_matrix, dimensional_offence
+from knowledge.limit_rule import Limit
+from knowledge.numeric_rules import Bounded, Monotonic, Symmetric
+from knowledge.rule_context import KnowledgeRule, ParameterError, RuleContext, check_keys
 
-
-class KnowledgeRule(Protocol):
-    """Anything with a name and a graded ``violation`` can be a rule."""
-
-    name: str
-
-    def violation(self, expr: Expr) -> float:
-        """0 when satisfied; larger when worse; never negative or NaN."""
-
-
-@dataclass(frozen=True)
-class RuleContext:
-    """What rules may need to know about the data they judge."""
-
-    feature_names: tuple[str, ...]
-    target: str
-    units: dict  # column name -> pint.Unit, only for columns with declared units
-    free_constants: bool = False
+__all__ = ["RULES", "KnowledgeRule", "RuleContext", "ParameterError", "DimensionalConsistency",
+           "MaxComplexity", "Symmetric", "Monotonic", "Bounded", "Limit"]
 
 
 @dataclass(frozen=True)
@@ -44,7 +41,8 @@ class DimensionalConsistency:
     """Units must balance: inside the law and between the law and the target.
 
     The violation counts offending nodes plus the size of each exponent
-    mismatch (see ``knowledge.dimensions``).
+    mismatch (see ``knowledge.dimensions``).  Named constants are inputs
+    with units like any column.
     """
 
     variables: dict
@@ -52,43 +50,67 @@ class DimensionalConsistency:
     free_constants: bool = False
     name: str = "dimensional_consistency"
 
+    needs_fit: ClassVar[bool] = False
+    PARAMETERS: ClassVar = ()
+    VARIABLE_PARAMETERS: ClassVar = ()
+
     def violation(self, expr: Expr) -> float:
         return dimensional_offence(expr, self.variables, self.target, self.free_constants)
 
     @classmethod
-    def from_context(cls, context: RuleContext, **params) -> "DimensionalConsistency":
-        _no_parameters("dimensional_consistency", params)
+    def check_parameters(cls, **params) -> dict:
+        check_keys("dimensional_consistency", params, cls.PARAMETERS)
+        return {}
+
+    @classmethod
+    def from_context(cls, context: RuleContext, **params) -> DimensionalConsistency:
+        cls.check_parameters(**params)
         _, vectors = dimension_matrix(context.units)
         target = vectors.pop(context.target, None)
-        return cls({n: v for n, v in vectors.items() if n in context.feature_names}, target,
-                   context.free_constants)
+        return cls(vectors, target, context.free_constants)
 
 
 @dataclass(frozen=True)
 class MaxComplexity:
-    """Laws above a complexity are implausible; the excess is the violation."""
+    """Laws above a complexity are implausible; the excess is the violation.
+
+    Complexity is ``Expr.complexity(weights)``, with the file's
+    ``operators: complexity:`` weights when it gives them.
+    """
 
     limit: float
+    weights: dict | None = None
     name: str = "max_complexity"
 
+    needs_fit: ClassVar[bool] = False
+    PARAMETERS: ClassVar = ("limit",)
+    VARIABLE_PARAMETERS: ClassVar = ()
+
+    def __hash__(self) -> int:
+        return hash((self.limit, tuple(sorted((self.weights or {}).items()))))
+
     def violation(self, expr: Expr) -> float:
-        return max(0.0, expr.complexity() - self.limit)
+        return max(0.0, expr.complexity(self.weights) - self.limit)
 
     @classmethod
-    def from_context(cls, context: RuleContext, limit=None, **params) -> "MaxComplexity":
-        _no_parameters("max_complexity", params)
-        if not isinstance(limit, (int, float)) or isinstance(limit, bool) or limit <= 0:
-            raise ValueError(f"max_complexity needs a positive number, got {limit!r}")
-        return cls(float(limit))
+    def check_parameters(cls, **params) -> dict:
+        check_keys("max_complexity", params, cls.PARAMETERS)
+        limit = params.get("limit")
+        if not isinstance(limit, (int, float)) or isinstance(limit, bool) or not 0 < limit < float("inf"):
+            raise ParameterError(f"max_complexity needs a positive number, got {limit!r}", "limit")
+        return {"limit": float(limit)}
+
+    @classmethod
+    def from_context(cls, context: RuleContext, **params) -> MaxComplexity:
+        return cls(cls.check_parameters(**params)["limit"], context.complexity_weights)
 
 
-def _no_parameters(name: str, params: dict) -> None:
-    if params:
-        raise ValueError(f"{name} takes no parameter {', '.join(sorted(params))}")
-
-
-RULES: dict[str, Callable[..., KnowledgeRule]] = {
-    "dimensional_consistency": DimensionalConsistency.from_context,
-    "max_complexity": MaxComplexity.from_context,
+RULES: dict[str, type] = {
+    "dimensional_consistency": DimensionalConsistency,
+    "max_complexity": MaxComplexity,
+    "symmetric": Symmetric,
+    "monotonic": Monotonic,
+    "bounded": Bounded,
+    "limit": Limit,
 }
-"""Rule name (as written in knowledge files) to its factory."""
+"""Rule name (as written in knowledge files) to its class."""

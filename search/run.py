@@ -60,6 +60,7 @@ class SearchOutcome:
     n_evaluations: int
     n_steps: int
     stop_reason: str
+    final_state: object = None
 
 
 def _fraction_done(budget: Budget, seconds: float, evaluations: int) -> float:
@@ -73,7 +74,7 @@ def _fraction_done(budget: Budget, seconds: float, evaluations: int) -> float:
 
 def run_search(kernel, scorer: Scorer, seeds: Sequence[Expr], rng: np.random.Generator,
                budget: Budget, on_progress: Callable[[Progress], None] | None = None,
-               progress_interval: float = 0.25) -> SearchOutcome:
+               progress_interval: float = 0.25, hall: HallOfFame | None = None) -> SearchOutcome:
     """Run ``kernel`` until the budget is spent, the law is exact, or Ctrl-C.
 
     Returns
@@ -81,15 +82,21 @@ def run_search(kernel, scorer: Scorer, seeds: Sequence[Expr], rng: np.random.Gen
     SearchOutcome
         The hall of fame and run statistics; ``stop_reason`` is one of
         ``"time"``, ``"evaluations"``, ``"exact"`` or ``"interrupted"``.
+
+    ``hall`` continues an earlier hall of fame; by default a new one starts
+    from every score already in the scorer's cache.
     """
     start = time.perf_counter()
-    hall = HallOfFame()
+    fill_from_cache = hall is None
+    hall = hall if hall is not None else HallOfFame()
     steps, reason = 0, "time"
     last_report, best_key, best_since = -math.inf, None, 0
+    state = None
     try:
         state = kernel.init(rng, seeds)
-        for score in scorer.cache.values():
-            hall.update(score)
+        if fill_from_cache:
+            for score in scorer.cache.values():
+                hall.update(score)
         while True:
             seconds = time.perf_counter() - start
             if budget.time_limit is not None and seconds >= budget.time_limit:
@@ -121,7 +128,7 @@ def run_search(kernel, scorer: Scorer, seeds: Sequence[Expr], rng: np.random.Gen
     seconds = time.perf_counter() - start
     if on_progress is not None:
         on_progress(_snapshot(hall, budget, seconds, scorer.n_evaluations))
-    return SearchOutcome(hall, seconds, scorer.n_evaluations, steps, reason)
+    return SearchOutcome(hall, seconds, scorer.n_evaluations, steps, reason, state)
 
 
 def _snapshot(hall: HallOfFame, budget: Budget, seconds: float, evaluations: int) -> Progress:

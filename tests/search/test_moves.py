@@ -103,3 +103,22 @@ def test_unknown_move_name_without_a_close_match_lists_the_known_ones():
     with pytest.raises(ValueError, match="known moves") as caught:
         check_move_names({"zzzz": 1.0})
     assert "did you mean" not in str(caught.value)
+
+
+def test_proposals_respect_the_hard_constraint():
+    """A constraint (the hard knowledge rules) is applied inside the move:
+    every proposal either passes it or is the unchanged parent."""
+    def no_x_inside_functions(expr: Expr) -> bool:
+        return not any(node.op in ("sin", "exp", "log", "cos") and "x" in node.variables() for node in expr.walk())
+
+    space = SearchSpace(("x", "y"), constraint=no_x_inside_functions)
+    rng = np.random.default_rng(3)
+    parent = call("add", var("x"), call("sin", var("y")))
+    changed = 0
+    for _ in range(300):
+        child, move = propose(parent, space, rng, DEFAULT_MOVE_WEIGHTS)
+        assert no_x_inside_functions(child)
+        changed += child != parent
+    assert changed > 100
+    for _ in range(50):
+        assert no_x_inside_functions(space.random_admitted_tree(rng, max_depth=4))

@@ -1,0 +1,389 @@
+"""P(D | h): how probable the data are under one law, its constants integrated out.
+
+Two layers, each callable on its own:
+
+:func:`log_likelihood`
+    The noise model alone: log p(y | f(x)) for residuals ``r = y - f(x)``,
+    in total and per row (per-row values feed pointwise model comparison).
+    Gaussian or Student-t noise; the scale is estimated, given, or read per
+    row from a column of measurement uncertainties.
+:func:`laplace_evidence`
+    The marginal likelihood of a *structure*: the law's free constants θ
+    integrated out against a broad Gaussian prior by a Laplace approximation,
+
+        log ∫ p(D|θ) p(θ) dθ ≈ log p(D|θ*) + log p(θ*) + k/2·log 2π − 1/2·log det H,
+
+    with H the Gauss–Newton Hessian of the negative log posterior in θ and θ*
+    its mode.  Exact for laws linear in their constants under Gaussian noise
+    of known scale.  Falls back to BIC (``log p(D|θ̂) − k/2·log n``) when H is
+    singular or too ill-conditioned to trust.
+
+Combining this with the structure and knowledge priors is left to
+``hypo.posterior``; fitting the constants to ``hypo.constants``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.special import gammaln
+
+from hypo.evaluate import compile_expr
+from hypo.expr import Expr
+
+NOISE_MODELS = ("gaussian", "student_t")
+
+MAX_CONDITION = 1e12
+"""Largest condition number of the (diagonally rescaled) Hessian for which the
+Laplace determinant is trusted; beyond it some combination of constants is
+unidentified and BIC, which needs no determinant, is used instead."""
+
+STUDENT_T_ITERATIONS = 200
+"""Cap on the fixed-point iterations estimating a Student-t scale (EM
+converges monotonically; a few dozen iterations are typical)."""
+
+
+@dataclass(frozen=True)
+class ConstantPrior:
+    """Independent Gaussian prior ``N(0, s_j**2)`` on each free constant θ_j.
+
+    Parameters
+    ----------
+    scale : float, optional
+        One fixed ``s`` for every constant.  Use it when constants have a
+        known natural size (and in tests against analytic evidence).
+    width : float
+        With ``scale=None`` (default) each ``s_j`` is scaled to the data:
+
+            s_j = width * sqrt(Σ_i y_i²/σ_i²  /  Σ_i J_ij²/σ_i²),
+
+        where ``J_ij = ∂f_i/∂θ_j`` at the fitted constants.  The prior then
+        says "changing one constant moves the predictions by about the root
+        mean square of y, times ``width``": broad, and invariant to the units
+        of x and y.  For constants that enter nonlinearly J depends on θ̂,
+        so this is an empirical-Bayes convenience rather than a fixed prior.
+    """
+
+    scale: float | None = None
+    width: float = 1.0
+
+    def __post_init__(self):
+        if self.scale is not None and not (self.scale > 0 and math.isfinite(self.scale)):
+            raise ValueError(f"constant prior scale must be a positive number, got {self.scale!r}")
+        if not (self.width > 0 and math.isfinite(self.width)):
+            raise ValueError(f"constant prior width must be a positive number, got {self.width!r}")
+
+
+@dataclass(frozen=True)
+class LikelihoodConfig:
+    """The noise model.
+
+    Parameters
+    ----------
+    noise : {"gaussian", "student_t"}
+        Student-t has heavy tails, so a few outliers cost a law little.
+    sigma : float, optional
+        Noise scale of a row of weight 1 (standard deviation for Gaussian
+        noise, the scale parameter for Student-t).  ``None`` estimates it by
+        maximum likelihood (profile likelihood; see :func:`log_likelihood`).
+        Ignored when per-row uncertainties are given.
+    nu : float
+        Student-t degrees of freedom; 4 keeps a finite variance while
+        tolerating outliers of many sigma.
+    constant_prior : ConstantPrior
+        Prior on the free constants for :func:`laplace_evidence`.
+    """
+
+    noise: str = "gaussian"
+    sigma: float | None = None
+    nu: float = 4.0
+    constant_prior: ConstantPrior = field(default_factory=ConstantPrior)
+
+    def __post_init__(self):
+        if self.noise not in NOISE_MODELS:
+            raise ValueError(f"unknown noise model {self.noise!r}; use one of {', '.join(NOISE_MODELS)}")
+        if self.sigma is not None and not (self.sigma > 0 and math.isfinite(self.sigma)):
+            raise ValueError(f"sigma must be a positive number or None (estimate it), got {self.sigma!r}")
+        if not (self.nu > 0 and math.isfinite(self.nu)):
+            raise ValueError(f"nu must be a positive number, got {self.nu!r}")
+
+
+@dataclass(frozen=True)
+class LogLikelihood:
+    """log p(y | f(x)) in total and per row.
+
+    Attributes
+    ----------
+    total : float
+        Sum of ``pointwise``; ``-inf`` when a residual is not finite.
+    pointwise : numpy.ndarray
+        Log-density of each row.
+    sigma : float
+        Noise scale of a row of weight 1 (estimated or given); NaN when the
+        scale came per row from measurement uncertainties.
+    row_sigma : numpy.ndarray
+        Noise scale of each row.
+    """
+
+    total: float
+    pointwise: np.ndarray
+    sigma: float
+    row_sigma: np.ndarray
+
+
+def log_likelihood(residuals: np.ndarray, config: LikelihoodConfig | None = None, *,
+                   weights: np.ndarray | None = None, sigma_rows: np.ndarray | None = None,
+                   floor_variance: float = 0.0) -> LogLikelihood:
+    """Log-likelihood of residuals ``r = y - f(x)`` under ``config``'s noise model.
+
+    Row ``i`` has noise scale ``sigma_i``:
+
+    * from ``sigma_rows`` (measurement uncertainties) when given;
+    * else ``sigma / sqrt(weights_i)``, so weights are inverse relative
+      variances.  The scorer's relative-error weights ``1/y_i**2`` thus mean
+      ``sigma_i = sigma * |y_i|``: ``sigma`` is a relative error.  Weights
+      are used as given (not rescaled), which matters only when ``sigma``
+      is given: an estimated ``sigma`` absorbs any rescaling;
+    * ``sigma`` is ``config.sigma`` when given, else estimated by maximum
+      likelihood: for Gaussian noise ``sigma**2 = mean(weights * r**2)``,
+      for Student-t the EM fixed point.  ``floor_variance`` is then added to
+      ``sigma**2``, so an exact law (all residuals rounding noise) scores a
+      large but finite value; ``hypo.posterior`` passes
+      ``NOISE_FLOOR * var_w(y)``, which reproduces the stand-in score's
+      ``log(nmse + NOISE_FLOOR)``.
+
+    Parameters
+    ----------
+    residuals : numpy.ndarray
+    config : LikelihoodConfig, optional
+        Default: Gaussian noise of estimated scale.
+    weights : numpy.ndarray, optional
+        Positive per-row weights; exclusive with ``sigma_rows``.
+    sigma_rows : numpy.ndarray, optional
+        Positive per-row noise scales.
+    floor_variance : float
+        Added to an estimated ``sigma**2`` (see above).
+
+    Returns
+    -------
+    LogLikelihood
+
+    Raises
+    ------
+    ValueError
+        When both ``weights`` and ``sigma_rows`` are given, or either holds a
+        value that is not positive and finite.
+    """
+    config = config or LikelihoodConfig()
+    r = np.asarray(residuals, dtype=float)
+    if sigma_rows is not None and weights is not None:
+        raise ValueError("give either weights or sigma_rows (per-row uncertainties), not both")
+    if not np.all(np.isfinite(r)):
+        n = len(r)
+        return LogLikelihood(-math.inf, np.full(n, -math.inf), math.nan, np.full(n, math.nan))
+    if sigma_rows is not None:
+        row_sigma = _positive(sigma_rows, "sigma_rows", len(r))
+        sigma = math.nan
+    else:
+        w = np.ones(len(r)) if weights is None else _positive(weights, "weights", len(r))
+        if config.sigma is not None:
+            sigma = float(config.sigma)
+        else:
+            sigma = math.sqrt(_estimate_variance(r, w, config) + floor_variance)
+        row_sigma = sigma / np.sqrt(w)
+    with np.errstate(divide="ignore"):
+        pointwise = _standard_log_density(r / row_sigma, config) - np.log(row_sigma)
+    return LogLikelihood(float(pointwise.sum()), pointwise, sigma, row_sigma)
+
+
+def _positive(values, name: str, n: int) -> np.ndarray:
+    values = np.asarray(values, dtype=float)
+    if values.shape != (n,):
+        raise ValueError(f"{name} must have one value per row ({n}), got shape {values.shape}")
+    bad = ~(np.isfinite(values) & (values > 0))
+    if np.any(bad):
+        raise ValueError(f"{name} must be positive and finite; row {int(np.argmax(bad))} is {values[bad][0]!r}")
+    return values
+
+
+def _standard_log_density(z: np.ndarray, config: LikelihoodConfig) -> np.ndarray:
+    """Log-density of the unit-scale noise distribution at ``z``."""
+    if config.noise == "gaussian":
+        return -0.5 * z * z - 0.5 * math.log(2 * math.pi)
+    nu = config.nu
+    normalizer = gammaln((nu + 1) / 2) - gammaln(nu / 2) - 0.5 * math.log(nu * math.pi)
+    return normalizer - 0.5 * (nu + 1) * np.log1p(z * z / nu)
+
+
+def _estimate_variance(r: np.ndarray, w: np.ndarray, config: LikelihoodConfig) -> float:
+    """Maximum-likelihood ``sigma**2`` of a row of weight 1."""
+    variance = float(w @ (r * r)) / len(r)
+    if config.noise == "gaussian" or variance == 0.0:
+        return variance
+    # Student-t: EM fixed point s² = mean(w r² (nu+1) / (nu + w r²/s²)),
+    # started from the Gaussian value and increasing the likelihood each step.
+    nu, scaled = config.nu, w * r * r
+    for _ in range(STUDENT_T_ITERATIONS):
+        updated = float(np.mean(scaled * (nu + 1) / (nu + scaled / variance)))
+        if updated <= 0.0:
+            return 0.0
+        converged = abs(updated - variance) <= 1e-12 * variance
+        variance = updated
+        if converged:
+            break
+    return variance
+
+
+# --- constants integrated out ----------------------------------------------
+@dataclass(frozen=True)
+class Evidence:
+    """The marginal likelihood of one structure.
+
+    Attributes
+    ----------
+    log_evidence : float
+        log p(D | structure), constants integrated out.
+    likelihood : LogLikelihood
+        The noise model at the fitted constants (θ̂).
+    log_constant_prior : float
+        log p(θ̂) under the constant prior (0 without constants or with BIC).
+    covariance : numpy.ndarray or None
+        Laplace covariance of the constants (H⁻¹, preorder), for predictive
+        bands; ``None`` when BIC was used.
+    method : str
+        ``"laplace"``, ``"bic"`` (fallback), ``"exact"`` (no constants: the
+        evidence is the likelihood) or ``"invalid"`` (undefined somewhere).
+    """
+
+    log_evidence: float
+    likelihood: LogLikelihood
+    log_constant_prior: float
+    covariance: np.ndarray | None
+    method: str
+
+
+def laplace_evidence(expr: Expr, columns: dict, y: np.ndarray, config: LikelihoodConfig | None = None, *,
+                     weights: np.ndarray | None = None, sigma_rows: np.ndarray | None = None,
+                     floor_variance: float = 0.0) -> Evidence:
+    """Marginal likelihood of ``expr``'s structure, around its fitted constants.
+
+    The Hessian is Gauss–Newton, ``H = Jᵀ diag(I_i) J + diag(1/s_j²)``, with
+    ``J`` the Jacobian of the predictions in the constants (central finite
+    differences) and ``I_i`` the Fisher information of row i (``1/σ_i²``
+    for Gaussian noise, ``(ν+1)/((ν+3)σ_i²)`` for Student-t).  The constants
+    are expected at the least-squares fit θ̂, not the posterior mode θ*; one
+    Newton step from θ̂ adds ``1/2·gᵀH⁻¹g`` (g the gradient of the log
+    posterior at θ̂), which makes the result exact for laws linear in their
+    constants.  An estimated noise scale is held at its profile value.
+
+    Parameters
+    ----------
+    expr : Expr
+        The law with its fitted constants (all of them, affine wrap included).
+    columns : dict[str, numpy.ndarray]
+    y : numpy.ndarray
+    config : LikelihoodConfig, optional
+    weights, sigma_rows, floor_variance
+        As for :func:`log_likelihood`.
+
+    Returns
+    -------
+    Evidence
+    """
+    config = config or LikelihoodConfig()
+    y = np.asarray(y, dtype=float)
+    params = np.asarray(expr.constants(), dtype=float)
+    function = compile_expr(expr)
+    prediction = _predict(function, columns, params, len(y))
+    likelihood = log_likelihood(y - prediction, config, weights=weights, sigma_rows=sigma_rows,
+                                floor_variance=floor_variance)
+    if not math.isfinite(likelihood.total):
+        return Evidence(-math.inf, likelihood, 0.0, None, "invalid")
+    k = len(params)
+    if k == 0:
+        return Evidence(likelihood.total, likelihood, 0.0, np.zeros((0, 0)), "exact")
+    jacobian = _jacobian(function, columns, params, prediction)
+    bic = Evidence(likelihood.total - 0.5 * k * math.log(max(len(y), 2)), likelihood, 0.0, None, "bic")
+    if not np.all(np.isfinite(jacobian)):
+        return bic
+    precision = 1.0 / likelihood.row_sigma**2
+    prior_scales = _prior_scales(config.constant_prior, jacobian, y, precision)
+    if not np.all(np.isfinite(prior_scales) & (prior_scales > 0)):
+        return bic
+    information = precision if config.noise == "gaussian" else precision * (config.nu + 1) / (config.nu + 3)
+    hessian = jacobian.T @ (information[:, None] * jacobian) + np.diag(1.0 / prior_scales**2)
+    factored = _factor(hessian)
+    if factored is None:
+        return bic
+    log_det, covariance = factored
+    gradient = jacobian.T @ _row_score(y - prediction, likelihood.row_sigma, config) - params / prior_scales**2
+    mode_gain = 0.5 * float(gradient @ covariance @ gradient)
+    log_prior = float(np.sum(-0.5 * np.log(2 * math.pi * prior_scales**2) - 0.5 * (params / prior_scales) ** 2))
+    log_evidence = likelihood.total + log_prior + mode_gain + 0.5 * k * math.log(2 * math.pi) - 0.5 * log_det
+    if not math.isfinite(log_evidence):
+        return bic
+    return Evidence(log_evidence, likelihood, log_prior, covariance, "laplace")
+
+
+def _predict(function, columns: dict, params: np.ndarray, n_rows: int) -> np.ndarray:
+    with np.errstate(all="ignore"):
+        values = np.asarray(function(columns, params), dtype=float)
+    return np.full(n_rows, float(values)) if values.ndim == 0 else values
+
+
+def _jacobian(function, columns: dict, params: np.ndarray, prediction: np.ndarray) -> np.ndarray:
+    """∂f_i/∂θ_j by central differences (exact for constants entering linearly)."""
+    jacobian = np.empty((len(prediction), len(params)))
+    for j in range(len(params)):
+        step = 1e-6 * max(1.0, abs(params[j]))
+        up, down = params.copy(), params.copy()
+        up[j] += step
+        down[j] -= step
+        jacobian[:, j] = (_predict(function, columns, up, len(prediction))
+                          - _predict(function, columns, down, len(prediction))) / (2 * step)
+    return jacobian
+
+
+def _prior_scales(prior: ConstantPrior, jacobian: np.ndarray, y: np.ndarray, precision: np.ndarray) -> np.ndarray:
+    k = jacobian.shape[1]
+    if prior.scale is not None:
+        return np.full(k, float(prior.scale))
+    signal = float(precision @ (y * y)) or 1.0
+    with np.errstate(divide="ignore"):
+        return prior.width * np.sqrt(signal / (precision @ (jacobian * jacobian)))
+
+
+def _row_score(r: np.ndarray, row_sigma: np.ndarray, config: LikelihoodConfig) -> np.ndarray:
+    """∂ log p(y_i | f_i) / ∂f_i."""
+    if config.noise == "gaussian":
+        return r / row_sigma**2
+    return (config.nu + 1) * r / (config.nu * row_sigma**2 + r * r)
+
+
+def _factor(hessian: np.ndarray) -> tuple[float, np.ndarray] | None:
+    """``(log det H, H⁻¹)``, or ``None`` when H is not safely positive definite.
+
+    H is rescaled to unit diagonal first, so the condition test judges how
+    well the constants are identified, not the units they happen to carry.
+    """
+    diagonal = np.diag(hessian)
+    if not np.all(np.isfinite(diagonal) & (diagonal > 0)):
+        return None
+    root = np.sqrt(diagonal)
+    scaled = hessian / np.outer(root, root)
+    eigenvalues = np.linalg.eigvalsh(scaled)
+    if eigenvalues[0] <= eigenvalues[-1] / MAX_CONDITION:
+        return None
+    try:
+        cholesky = np.linalg.cholesky(scaled)
+    except np.linalg.LinAlgError:
+        return None
+    log_det = float(np.sum(np.log(diagonal)) + 2 * np.sum(np.log(np.diag(cholesky))))
+    inverse = np.linalg.inv(scaled) / np.outer(root, root)
+    return log_det, inverse
+
+
+__all__ = ["ConstantPrior", "Evidence", "LikelihoodConfig", "LogLikelihood", "laplace_evidence",
+           "log_likelihood"]

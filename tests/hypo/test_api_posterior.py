@@ -1,0 +1,93 @@
+"""hypo.fit returns a posterior: probabilities over distinct laws, the
+likelihood terms of each, the noise model, and MCMC diagnostics."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import hypo
+from hypo.errors import HypoError
+
+
+@pytest.fixture(scope="module")
+def noisy_frame():
+    rng = np.random.default_rng(0)
+    x = rng.uniform(1, 4, 200)
+    z = rng.uniform(1, 4, 200)
+    y = 2.0 * x * z + rng.normal(0, 0.05, 200)
+    return pd.DataFrame({"x": x, "z": z, "y": y, "dy": np.full(200, 0.05)})
+
+
+@pytest.fixture(scope="module")
+def result(noisy_frame):
+    return hypo.fit(noisy_frame[["x", "z", "y"]], "y", max_evals=600, time_limit=None, seed=1)
+
+
+def test_probabilities_sum_to_one_over_distinct_laws(result):
+    total = sum(law.posterior for law in result.hypotheses)
+    assert math.isclose(total, 1.0, rel_tol=1e-9)
+    texts = [law.expression for law in result.hypotheses]
+    assert len(texts) == len(set(texts))
+
+
+def test_best_law_carries_its_posterior_terms(result):
+    best = result.best
+    assert "x*z" in best.expression.replace(" ", "")
+    assert math.isfinite(best.log_likelihood)
+    assert math.isfinite(best.log_structure_prior) and best.log_structure_prior < 0
+    assert best.covariance is not None and best.covariance.shape == (best.expr.n_constants,) * 2
+    assert np.all(np.linalg.eigvalsh(best.covariance) > 0)
+
+
+def test_noise_level_is_estimated_near_the_truth(result):
+    assert result.noise["model"] == "absolute"
+    assert 0.03 < result.noise["sigma"] < 0.08
+
+
+def test_mcmc_diagnostics_are_reported(result):
+    assert result.mcmc is not None
+    assert 0.0 <= result.mcmc["acceptance_rate"] <= 1.0
+    assert len(result.mcmc["trace"]) > 0
+
+
+def test_without_mcmc_there_are_no_diagnostics(noisy_frame):
+    fitted = hypo.fit(noisy_frame[["x", "z", "y"]], "y", max_evals=300, time_limit=None, seed=1, mcmc=False)
+    assert fitted.mcmc is None
+    assert math.isclose(sum(law.posterior for law in fitted.hypotheses), 1.0, rel_tol=1e-9)
+
+
+def test_sigma_column_is_not_a_feature(noisy_frame):
+    fitted = hypo.fit(noisy_frame, "y", sigma_column="dy", max_evals=300, time_limit=None, seed=1, mcmc=False)
+    assert "dy" not in fitted.feature_names
+    assert "dy" not in fitted.best.expression
+    assert fitted.noise["model"] == "per-row"
+
+
+def test_student_t_and_known_sigma_run(noisy_frame):
+    frame = noisy_frame[["x", "z", "y"]].copy()
+    frame.loc[:4, "y"] += 50.0  # a few gross outliers
+    fitted = hypo.fit(frame, "y", noise="student_t", sigma=0.05, max_evals=400, time_limit=None, seed=1,
+                      mcmc=False)
+    assert "x*z" in fitted.best.expression.replace(" ", "")
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"noise": "cauchy"}, "noise must be one of"),
+    ({"sigma": -1.0}, "sigma must be a positive number"),
+    ({"sigma_column": "dz"}, 'no column "dz"'),
+    ({"sigma_column": "y"}, "is the target"),
+    ({"sigma_column": "dy", "sigma": 0.1}, "not both"),
+])
+def test_bad_noise_arguments_are_one_line_errors(noisy_frame, kwargs, message):
+    with pytest.raises(HypoError, match=message) as info:
+        hypo.fit(noisy_frame, "y", max_evals=50, time_limit=None, **kwargs)
+    assert "\n" not in str(info.value)
+
+
+def test_non_positive_uncertainty_names_the_row(noisy_frame):
+    frame = noisy_frame.copy()
+    frame.loc[7, "dy"] = 0.0
+    with pytest.raises(HypoError, match="data row 8"):
+        hypo.fit(frame, "y", sigma_column="dy", max_evals=50, time_limit=None)
