@@ -33,7 +33,7 @@ def fit_hypo(
     train: pd.DataFrame, target: str, time_limit: float, seed: int, *, noise: float = 0.0,
     knowledge: str | None = None,
 ) -> str:
-    """Run hypo and return its best expression.
+    """Run hypo; return its best expression and that law's posterior probability.
 
     ``noise`` is not passed on: hypo estimates the noise level itself.
     ``knowledge`` is a knowledge file (the ``--units`` runs).
@@ -42,7 +42,7 @@ def fit_hypo(
 
     result = hypo.fit(train, target=target, knowledge=knowledge, time_limit=time_limit, seed=seed,
                       progress=False)
-    return str(result.best.expression)
+    return str(result.best.expression), {"probability": float(result.best.posterior)}
 
 
 #: Operon's primitive set for the Feynman benchmark: the operators the FSRD

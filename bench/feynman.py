@@ -91,11 +91,12 @@ def run_task(task: Task) -> dict:
         else:
             model = engine(train, problem.output, task.time_limit, task.seed, noise=task.noise)
         fit_seconds = time.monotonic() - started
+        model, extras = model if isinstance(model, tuple) else (model, {})
         judgement = judge_model(model, problem.expression, problem.symbols, test, problem.output)
         return _record(
             task, "ok", fit_seconds, model=model, symbolic_match=judgement.symbolic_match,
             r2_test=judgement.r2_test, exact=judgement.exact,
-            judge_seconds=round(time.monotonic() - started - fit_seconds, 3),
+            judge_seconds=round(time.monotonic() - started - fit_seconds, 3), **extras,
         )
     except Exception as error:
         message = f"{type(error).__name__}: {error}"
@@ -256,17 +257,27 @@ def summarize(results: list[dict], engines: list[str], n_problems: int) -> dict:
             ),
             "failed": sum(record["status"] != "ok" for record in records),
             "median_seconds": statistics.median(seconds) if seconds else None,
+            "median_probability_exact": _median_probability(records),
         }
     return summary
 
 
+def _median_probability(records: list[dict]) -> float | None:
+    """Median posterior probability of the chosen law where it is the true
+    law (engines that report one); None when there is none."""
+    values = [r["probability"] for r in records if r["exact"] and r.get("probability") is not None]
+    return statistics.median(values) if values else None
+
+
 def format_summary(summary: dict) -> str:
-    lines = ["", "engine     exact      R2>0.999   failed  median s"]
+    lines = ["", "engine     exact      R2>0.999   failed  median s  P(true law)"]
     for engine, row in summary.items():
         median = f"{row['median_seconds']:.1f}" if row["median_seconds"] is not None else "n/a"
+        probability = row.get("median_probability_exact")
+        probability = f"{probability:.3f}" if probability is not None else "n/a"
         lines.append(
             f"{engine:<10} {row['exact']:>3}/{row['total']:<5}  {row['accurate']:>3}/{row['total']:<5}"
-            f"  {row['failed']:>5}  {median:>8}"
+            f"  {row['failed']:>5}  {median:>8}  {probability:>11}"
         )
     return "\n".join(lines)
 

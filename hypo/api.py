@@ -161,8 +161,9 @@ def fit(data: str | Path | pd.DataFrame, target: str, knowledge: str | Path | Kn
         notes.append("search interrupted: these are the best laws found so far")
     noise_model = {"model": "per-row" if sigma_column else stats["errors"], "distribution": noise,
                    "sigma": noise_sigma}
+    training = pd.DataFrame({**dataset.columns(), dataset.target: dataset.y})
     return FitResult(laws[0], laws, pareto, dataset.feature_names, dataset.target, stats, notes,
-                     noise=noise_model, mcmc=diagnostics)
+                     noise=noise_model, mcmc=diagnostics, data=training, constants=constants)
 
 
 MCMC_SHARE = 0.15

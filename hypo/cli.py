@@ -49,6 +49,14 @@ def build_parser() -> argparse.ArgumentParser:
                      help="skip sampling the posterior with MCMC after the search")
     fit.add_argument("--output", help="write the result as JSON to this file")
     fit.add_argument("--quiet", action="store_true", help="no progress bar")
+    world_model = commands.add_parser("world-model", help="pretrain the structure proposer on synthetic data")
+    world_model_commands = world_model.add_subparsers(dest="world_model_command", required=True)
+    train = world_model_commands.add_parser("train", help="train on dreams and save a checkpoint")
+    train.add_argument("--out", required=True, help="checkpoint file to write (.pt)")
+    train.add_argument("--minutes", type=float, default=10.0, help="training time (default 10)")
+    train.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="device (default cpu)")
+    train.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    train.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
     return parser
 
 
@@ -59,6 +67,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "fit":
             return _fit(args, errors)
+        if args.command == "world-model":
+            return _train_world_model(args)
     except HypoError as error:
         errors.print(f"hypo: error: {error}", markup=False, soft_wrap=True)
         return EXIT_USAGE
@@ -86,6 +96,20 @@ def _fit(args, errors: Console) -> int:
     if args.output:
         _write_json_atomically(Path(args.output), result.to_dict())
         errors.print(f"hypo: wrote {args.output}", markup=False, soft_wrap=True)
+    return 0
+
+
+def _train_world_model(args) -> int:
+    import torch
+
+    from search.world_model.train import train
+
+    if args.minutes <= 0:
+        raise HypoError(f"--minutes must be positive, got {args.minutes}")
+    _check_writable(Path(args.out))
+    torch.set_num_threads(args.threads)
+    train(args.out, minutes=args.minutes, device=args.device, seed=args.seed,
+          log=lambda line: print(line, flush=True))
     return 0
 
 

@@ -27,6 +27,9 @@ def probe_columns(columns: dict[str, np.ndarray], n_rows: int = N_PROBES) -> dic
     for name, values in columns.items():
         values = np.asarray(values, dtype=float)
         low, high = float(values.min()), float(values.max())
+        if low == high:  # a named constant (G) or a fixed setting stays fixed
+            probes[name] = np.full(len(values[:n_rows]) + n_rows, low)
+            continue
         span = max(high - low, abs(high), 1.0)
         wide = rng.uniform(low - span, high + span, n_rows)
         probes[name] = np.concatenate([values[:n_rows], wide])

@@ -84,10 +84,13 @@ class HypoRegressor(RegressorMixin, BaseEstimator):
             return [str(n) for n in names]
         return [f"x{i}" for i in range(self.n_features_in_)]
 
-    def predict(self, X):
+    def predict(self, X, return_std: bool = False, quantiles=None):
+        """The chosen law's values; with ``return_std`` or ``quantiles``, the
+        posterior predictive as ``(mean, std)``, ``(mean, quantiles)`` or
+        ``(mean, std, quantiles)`` (see ``hypo.result.FitResult.predict``)."""
         check_is_fitted(self, "result_")
         X = validate_data(self, X, reset=False, dtype=np.float64)
-        return self.result_.predict(X)
+        return self.result_.predict(X, return_std=return_std, quantiles=quantiles)
 
     def sympy(self):
         """The chosen law as a sympy expression."""

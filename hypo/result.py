@@ -126,6 +126,9 @@ class FitResult:
     data : pandas.DataFrame or None
         The training rows (features and target) when the fit kept them;
         plots draw them.  Not serialized.
+    constants : dict[str, float]
+        Named constants of the knowledge file (``G``) that laws may use as
+        variables; predictions fill them in.
     """
 
     best: Law
@@ -138,6 +141,7 @@ class FitResult:
     noise: dict = field(default_factory=dict)
     mcmc: dict | None = None
     data: pd.DataFrame | None = field(default=None, compare=False, repr=False)
+    constants: dict[str, float] = field(default_factory=dict)
 
     @property
     def expression(self) -> str:
@@ -167,8 +171,11 @@ class FitResult:
         measurement, not only the law.
         """
         if not return_std and quantiles is None:
+            from hypo.predictive import check_variables
+
             columns = self.columns(X)
             n_rows = len(next(iter(columns.values()))) if columns else 1
+            check_variables((law or self.best).expr, columns)
             values = evaluate((law or self.best).expr, columns)
             return np.broadcast_to(values, (n_rows,)).astype(float)
         predictive = self.predictive(X, laws=None if law is None else [law],
@@ -227,7 +234,13 @@ class FitResult:
         return plot_trace(self, ax=ax)
 
     def columns(self, X) -> dict[str, np.ndarray]:
-        """``X`` as one float array per feature, checked against ``feature_names``."""
+        """``X`` as one float array per feature (checked against
+        ``feature_names``), plus the knowledge file's named constants."""
+        features = self._feature_columns(X)
+        n_rows = len(next(iter(features.values()))) if features else 1
+        return {**features, **{name: np.full(n_rows, float(value)) for name, value in self.constants.items()}}
+
+    def _feature_columns(self, X) -> dict[str, np.ndarray]:
         if isinstance(X, pd.DataFrame):
             missing = [n for n in self.feature_names if n not in X.columns]
             if missing:
@@ -246,13 +259,13 @@ class FitResult:
 
     def table(self) -> pd.DataFrame:
         """The laws as a table (one row per law, best first)."""
-        rows = [dict(law.to_dict(), chosen=law is self.best, pareto=any(law.expr == p.expr for p in self.pareto))
+        rows = [dict(_summary(law), chosen=law is self.best, pareto=any(law.expr == p.expr for p in self.pareto))
                 for law in self.hypotheses]
         return pd.DataFrame(rows)
 
     def pareto_table(self) -> pd.DataFrame:
         """The Pareto front as a table, by increasing complexity."""
-        return pd.DataFrame([dict(law.to_dict(), chosen=law.expr == self.best.expr) for law in self.pareto])
+        return pd.DataFrame([dict(_summary(law), chosen=law.expr == self.best.expr) for law in self.pareto])
 
     def to_dict(self) -> dict:
         return {
@@ -263,9 +276,17 @@ class FitResult:
             "pareto_front": [law.to_dict() for law in self.pareto],
             "stats": dict(self.stats),
             "notes": list(self.notes),
+            "constants": _plain(self.constants),
             "noise": _plain(self.noise),
             "mcmc": _plain(self.mcmc),
         }
+
+
+def _summary(law: Law) -> dict:
+    """A law's table row: its JSON fields less the covariance matrix."""
+    row = law.to_dict()
+    del row["covariance"]
+    return row
 
 
 def _plain(value):

@@ -29,3 +29,9 @@ def test_different_constants_are_different_laws():
     columns = {"x": np.linspace(1, 3, 40)}
     kept = distinct_laws(_scores("2*x", "2.000001*x"), columns)
     assert len(kept) == 2
+
+
+def test_a_named_constant_column_stays_fixed():
+    columns = {"a": np.linspace(1, 3, 40), "G": np.full(40, 6.674e-11)}
+    kept = distinct_laws(_scores("3*a", f"{3 / 6.674e-11!r}*G*a"), columns)
+    assert len(kept) == 1
