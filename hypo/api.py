@@ -143,11 +143,12 @@ def fit(data: str | Path | pd.DataFrame, target: str, knowledge: str | Path | Kn
     started = time.perf_counter()
     outcome = run_search(kernel, scorer, seeds, rng,
                          Budget(time_limit=_share(time_limit, share), max_evaluations=_share(max_evals, share)),
-                         report)
+                         _phase(report, 0.0, share))
     scorer.full_posterior = True
     diagnostics = None
     if mcmc and outcome.stop_reason != "interrupted":
-        outcome, diagnostics = _sample_posterior(space, scorer, outcome, rng, time_limit, max_evals, report)
+        outcome, diagnostics = _sample_posterior(space, scorer, outcome, rng, time_limit, max_evals,
+                                                 _phase(report, share, 1.0))
     laws, pareto, noise_sigma = _final_laws(scorer, outcome.hall_of_fame, prior)
     if not laws:
         raise HypoError(f"no law satisfied the hard rules of {knowledge.source} within the budget "
@@ -171,6 +172,18 @@ MCMC_SHARE = 0.15
 
 MCMC_CHAINS = 4
 """Tempered chains, started from the best structures found."""
+
+
+def _phase(report, start: float, end: float):
+    """A progress callback for one phase of the fit: its fraction done is
+    mapped into ``[start, end]`` of the whole, so the bar never runs back."""
+    if report is None:
+        return None
+
+    def phase_report(snapshot):
+        report(replace(snapshot, fraction_done=start + (end - start) * snapshot.fraction_done))
+
+    return phase_report
 
 
 def _share(limit, share: float):

@@ -186,3 +186,41 @@ def test_best_line_is_one_line_for_a_long_law(tmp_path, capsys, monkeypatch):
     assert code == 0
     best = [line for line in out.splitlines() if line.startswith("best: y = ")]
     assert best and best[0].endswith(law.short(6))
+
+
+def test_most_probable_laws_are_printed_with_probabilities(tmp_path, capsys):
+    data = write(tmp_path, "data.csv", product_csv())
+    code, out, _ = run(capsys, data, "--target", "y", *FAST)
+    assert code == 0
+    assert "most probable laws for y" in out
+    assert "probability" in out and "cumulative" in out
+
+
+def test_noise_options_reach_the_fit(tmp_path, capsys):
+    rows = product_csv().splitlines()
+    with_sigma = [rows[0] + ",dy"] + [row + ",0.01" for row in rows[1:]]
+    data = write(tmp_path, "data.csv", "\n".join(with_sigma) + "\n")
+    output = tmp_path / "out.json"
+    code, out, err = run(capsys, data, "--target", "y", "--sigma-column", "dy", "--noise", "student-t",
+                         "--no-mcmc", "--output", output, *FAST)
+    assert code == 0, err
+    payload = json.loads(output.read_text())
+    assert payload["noise"]["model"] == "per-row"
+    assert payload["noise"]["distribution"] == "student_t"
+    assert payload["mcmc"] is None
+    assert "dy" not in payload["best"]["expression"]
+
+
+def test_progress_never_runs_back(tmp_path):
+    """The bar spans both phases (evolution, then MCMC) without restarting."""
+    import pandas as pd
+
+    import hypo
+
+    rng = np.random.default_rng(0)
+    x, z = rng.uniform(1, 5, 40), rng.uniform(1, 5, 40)
+    fractions = []
+    hypo.fit(pd.DataFrame({"x": x, "z": z, "y": x * z + np.sin(x)}), "y", max_evals=400, time_limit=None,
+             progress=lambda snapshot: fractions.append(snapshot.fraction_done))
+    assert fractions == sorted(fractions)
+    assert fractions[-1] == pytest.approx(1.0, abs=0.05)

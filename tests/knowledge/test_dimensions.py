@@ -2,11 +2,14 @@
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from pint import errors as pint_errors
 
 from bench.feynman_problems import load_problems, load_units, pint_unit_string
 from hypo.printing import parse
 from knowledge.dimensions import dimension_matrix, dimensional_offence, propagate
 from knowledge.units import UNITS, parse_unit
+from tests.hypo.expr_strategies import trees
 
 PROBLEMS = load_problems()
 UNIT_TABLE = load_units()
@@ -65,3 +68,56 @@ def test_functions_need_dimensionless_arguments_and_free_constants_balance():
 
 def test_unknown_units_never_offend():
     assert dimensional_offence(parse("x + y", ["x", "y"]), {"x": np.array([1.0])}, None) == 0
+
+
+def _pint_dimension(expr, quantities):
+    """The expression's dimensionality computed by pint itself (raises
+    pint.DimensionalityError where the units do not balance)."""
+    op = expr.op
+    if op == "var":
+        return quantities[expr.name]
+    if op in ("num", "const"):
+        return UNITS.Quantity(expr.value if op == "num" else 1.0)
+    args = [_pint_dimension(child, quantities) for child in expr.children]
+    if op in ("add", "sub"):
+        args[0] + args[1]  # pint raises unless the units match
+        return args[0]  # only units matter; keep a nonzero magnitude
+    if op == "mul":
+        return args[0] * args[1]
+    if op == "div":
+        return args[0] / args[1]
+    if op == "pow":
+        exponent = args[1]
+        if not exponent.dimensionless:
+            raise pint_errors.DimensionalityError(exponent.units, "dimensionless")
+        return args[0] ** float(exponent.to("dimensionless").magnitude)
+    simple = {"square": 2, "cube": 3, "sqrt": 0.5, "inv": -1}
+    if op in simple:
+        return args[0] ** simple[op]
+    if op in ("neg", "abs"):
+        return args[0]
+    # exp, log and trigonometric functions: pint refuses dimensional arguments
+    args[0].to("dimensionless")
+    return UNITS.Quantity(1.0)
+
+
+_UNITS_OF_X = {"x0": "meter", "x1": "second", "x2": "meter/second"}
+
+
+@settings(max_examples=300, deadline=None)
+@given(trees(unary=("sqrt", "square", "inv", "exp", "sin", "log"), binary=("add", "sub", "mul", "div"),
+             free_constants=False, max_leaves=6))
+def test_random_trees_agree_with_pint(expr):
+    """Consistent for us exactly when pint can compute the expression's units,
+    and then with the same dimension."""
+    units = {name: parse_unit(text) for name, text in _UNITS_OF_X.items()}
+    base, vectors = dimension_matrix(units, ["[length]", "[time]"])
+    check = propagate(expr, vectors)
+    quantities = {name: UNITS.Quantity(1.0, unit) for name, unit in units.items()}
+    try:
+        dimensionality = _pint_dimension(expr, quantities).dimensionality
+    except pint_errors.DimensionalityError:
+        assert check.offence > 0
+        return
+    assert check.offence == 0
+    assert np.allclose(check.dimension, [dimensionality.get(d, 0) for d in base])
