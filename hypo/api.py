@@ -48,7 +48,8 @@ def fit(data: str | Path | pd.DataFrame, target: str, knowledge: str | Path | Kn
         max_evals: int | None = None, seed: int = 0, max_size: int = 30,
         operators: list[str] | None = None, errors: str = "auto",
         noise: str = "gaussian", sigma: float | None = None, sigma_column: str | None = None,
-        mcmc: bool = True, progress: Callable[[Progress], None] | None = None) -> FitResult:
+        mcmc: bool = True, world_model: bool = True,
+        progress: Callable[[Progress], None] | None = None) -> FitResult:
     """Search for the laws that explain ``target``.
 
     Parameters
@@ -89,6 +90,10 @@ def fit(data: str | Path | pd.DataFrame, target: str, knowledge: str | Path | Kn
     mcmc : bool
         After the evolutionary search, sample the posterior around the best
         laws with parallel-tempering MCMC (a share of the budget).
+    world_model : bool
+        Let the pretrained world model (``search.world_model``) propose
+        structures beside the evolution; skipped with a note when its
+        checkpoint cannot be loaded or the data have over ten features.
     progress : callable, optional
         Receives a :class:`search.run.Progress` a few times a second.
 
@@ -137,6 +142,11 @@ def fit(data: str | Path | pd.DataFrame, target: str, knowledge: str | Path | Kn
     space = SearchSpace(search_features, operator_names, max_size=max_size,
                         constraint=_hard_constraint(prior))
     kernel = EvolutionKernel(space, scorer, EvolutionConfig())
+    proposer = None
+    if world_model:
+        proposer = _world_model_proposer(dataset, knowledge, operator_names, max_size, seed, notes)
+        if proposer is not None:
+            kernel = _with_world_model(kernel, proposer, scorer)
     seeds = _seeds(scorer, knowledge, search_features, dataset.target, operator_names, time_limit)
     report = progress if callable(progress) else None
     share = 1.0 - MCMC_SHARE if mcmc else 1.0
@@ -149,7 +159,7 @@ def fit(data: str | Path | pd.DataFrame, target: str, knowledge: str | Path | Kn
     if mcmc and outcome.stop_reason != "interrupted":
         outcome, diagnostics = _sample_posterior(space, scorer, outcome, rng, time_limit, max_evals,
                                                  _phase(report, share, 1.0))
-    laws, pareto, noise_sigma = _final_laws(scorer, outcome.hall_of_fame, prior)
+    laws, pareto, noise_sigma, law_keys = _final_laws(scorer, outcome.hall_of_fame, prior)
     if not laws:
         raise HypoError(f"no law satisfied the hard rules of {knowledge.source} within the budget "
                         f"({scorer.n_rejected} structures rejected); give more time or make a rule soft "
@@ -158,6 +168,11 @@ def fit(data: str | Path | pd.DataFrame, target: str, knowledge: str | Path | Kn
              "errors": "relative" if scorer.weights is not None else "absolute",
              "stop_reason": outcome.stop_reason, "n_rows": dataset.n_rows,
              "n_dropped": dataset.n_dropped, "seed": seed}
+    if proposer is not None:
+        stats["world_model_proposed"] = kernel.n_world_model_proposed
+        stats["world_model_entered"] = kernel.n_world_model_entered
+        stats["world_model_laws"] = sum(key in kernel.world_model_keys for key in law_keys)
+        stats["world_model_best"] = bool(law_keys) and law_keys[0] in kernel.world_model_keys
     if outcome.stop_reason == "interrupted":
         notes.append("search interrupted: these are the best laws found so far")
     noise_model = {"model": "per-row" if sigma_column else stats["errors"], "distribution": noise,
@@ -172,6 +187,32 @@ MCMC_SHARE = 0.15
 
 MCMC_CHAINS = 4
 """Tempered chains, started from the best structures found."""
+
+
+MAX_WORLD_MODEL_FEATURES = 10
+"""The shipped world model has ten variable slots."""
+
+
+def _world_model_proposer(dataset: Dataset, knowledge: Knowledge, operator_names, max_size: int, seed: int,
+                          notes: list[str]):
+    """The pretrained proposer for these data, or None (with a note saying why)."""
+    if len(dataset.feature_names) > MAX_WORLD_MODEL_FEATURES:
+        notes.append(f"world model skipped: it handles at most {MAX_WORLD_MODEL_FEATURES} features")
+        return None
+    from search.world_model import WorldModelProposer, constraints_for, try_load
+
+    model, reason = try_load()
+    if model is None:
+        notes.append(f"world model skipped: {reason}")
+        return None
+    constraints = constraints_for(dataset.feature_names, dataset.target, operator_names, max_size, knowledge)
+    return WorldModelProposer(model, dataset.X, dataset.y, dataset.feature_names, constraints, seed=seed)
+
+
+def _with_world_model(kernel, proposer, scorer: Scorer):
+    from search.world_model import SharedKernel, WorldModelKernel
+
+    return SharedKernel(kernel, WorldModelKernel(proposer, scorer))
 
 
 def _phase(report, start: float, end: float):
@@ -331,9 +372,10 @@ def _check_operators(names) -> None:
                             f"known operators: {', '.join(OPERATORS)}")
 
 
-def _final_laws(scorer: Scorer, hall, prior) -> tuple[list[Law], list[Law], float]:
+def _final_laws(scorer: Scorer, hall, prior) -> tuple[list[Law], list[Law], float, list[str]]:
     """Refit the best laws on all rows, rank them by log-posterior, and
-    normalize over the distinct hypotheses; also the best law's noise scale."""
+    normalize over the distinct hypotheses; also the best law's noise scale
+    and each law's structure key."""
     front_keys = {s.key for s in hall.pareto_front()}
     candidates = hall.pareto_front() + hall.top()[:N_REFIT]
     refitted, seen = [], set()
@@ -349,7 +391,7 @@ def _final_laws(scorer: Scorer, hall, prior) -> tuple[list[Law], list[Law], floa
     laws = [_law(s, probabilities.get(s.key, 0.0), prior) for s in refitted]
     pareto = sorted((law for law, s in zip(laws, refitted) if s.key in front_keys), key=lambda law: law.complexity)
     sigma = refitted[0].terms.sigma if refitted and refitted[0].terms is not None else math.nan
-    return laws, pareto, float(sigma)
+    return laws, pareto, float(sigma), [s.key for s in refitted]
 
 
 def _law(score, probability: float, prior) -> Law:

@@ -124,6 +124,18 @@ class EvolutionKernel:
         new_state = EvolutionState(tuple(tuple(m) for m in islands), n_steps, births)
         return new_state, StepInfo(tuple(scores), tuple(moves))
 
+    def immigrate(self, state: EvolutionState, scores) -> EvolutionState:
+        """Laws found elsewhere (the world model) join the islands in turn as
+        their youngest members, pushing out the oldest."""
+        islands = [list(members) for members in state.islands]
+        births = state.n_births
+        for index, score in enumerate(s for s in scores if s.is_valid):
+            members = islands[(state.n_births + index) % len(islands)]
+            members.append(Member(score, births))
+            births += 1
+            members.pop(0)
+        return EvolutionState(tuple(tuple(m) for m in islands), state.n_steps, births)
+
     def _migrate(self, islands: list[list[Member]], births: int):
         """Each island's best joins the next island (ring) as its youngest member."""
         bests = [min(m, key=lambda x: (self.fitness(x.score, i), x.birth)) for i, m in enumerate(islands)]

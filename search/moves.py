@@ -43,7 +43,12 @@ def replace_operator(expr, space, rng, donor=None):
     if index is None:
         return replace_leaf(expr, space, rng)
     node = expr.subtree(index)
-    new_op = space.random_operator(rng, OPERATORS[node.op].arity)
+    arity = OPERATORS[node.op].arity
+    if not (space.unary if arity == 1 else space.binary):
+        # a neg or inv written by canonicalization in a space without unary
+        # operators: nothing of the same arity can replace it
+        return replace_leaf(expr, space, rng)
+    new_op = space.random_operator(rng, arity)
     if new_op == "pow":
         return expr.replace_at(index, call("pow", node.children[0], space.random_exponent(rng)))
     return expr.replace_at(index, Expr(new_op, node.children))

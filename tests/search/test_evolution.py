@@ -198,3 +198,15 @@ def test_fit_is_reproducible_with_a_seed_and_an_evaluation_budget():
     assert first == second
     other_best, other_laws = run(8)  # another seed may find other laws; it must still find some
     assert other_best and other_laws
+
+
+def test_immigrants_join_as_youngest_and_keep_sizes(kernel_and_scorer):
+    kernel, scorer = kernel_and_scorer
+    rng = np.random.default_rng(0)
+    state = kernel.init(rng, [])
+    sizes = [len(members) for members in state.islands]
+    newcomer = scorer(call("mul", var("x0"), var("x1")))
+    moved = kernel.immigrate(state, [newcomer])
+    assert [len(members) for members in moved.islands] == sizes
+    assert any(members[-1].score is newcomer for members in moved.islands)
+    assert moved.n_births == state.n_births + 1

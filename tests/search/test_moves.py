@@ -122,3 +122,15 @@ def test_proposals_respect_the_hard_constraint():
     assert changed > 100
     for _ in range(50):
         assert no_x_inside_functions(space.random_admitted_tree(rng, max_depth=4))
+
+
+def test_replace_operator_in_a_space_without_unary_operators():
+    """Canonical forms write ``neg``/``inv`` even where the space has no unary
+    operator; replacing one must not build a binary node with one child."""
+    space = SearchSpace(("x", "y"), operators=("add", "mul", "div"))
+    rng = np.random.default_rng(0)
+    tree = call("add", call("inv", var("x")), var("y"))
+    for _ in range(200):
+        child = MOVES["replace_operator"](tree, space, rng)
+        for node in child.walk():
+            assert len(node.children) == OPERATORS[node.op].arity if not node.is_leaf else True

@@ -1,0 +1,45 @@
+"""The world model takes part in hypo.fit by default, reports what it did,
+and its absence is a note, never an error."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import hypo
+
+
+@pytest.fixture(scope="module")
+def frame():
+    rng = np.random.default_rng(0)
+    x, z = rng.uniform(1, 4, 120), rng.uniform(1, 4, 120)
+    return pd.DataFrame({"x": x, "z": z, "y": x * np.sin(z)})
+
+
+def test_world_model_statistics_are_reported(frame):
+    result = hypo.fit(frame, "y", max_evals=800, time_limit=None, seed=0, mcmc=False)
+    stats = result.stats
+    assert stats["world_model_proposed"] >= 0
+    assert 0 <= stats["world_model_entered"] <= stats["world_model_proposed"]
+    assert 0 <= stats["world_model_laws"] <= len(result.hypotheses)
+    assert isinstance(stats["world_model_best"], bool)
+
+
+def test_without_world_model_there_are_no_statistics(frame):
+    result = hypo.fit(frame, "y", max_evals=300, time_limit=None, seed=0, mcmc=False, world_model=False)
+    assert "world_model_proposed" not in result.stats
+
+
+def test_a_missing_checkpoint_is_a_note(frame, monkeypatch):
+    import search.world_model as world_model
+
+    monkeypatch.setattr(world_model, "try_load", lambda path=None: (None, "checkpoint not found"))
+    result = hypo.fit(frame, "y", max_evals=200, time_limit=None, seed=0, mcmc=False)
+    assert any("world model skipped: checkpoint not found" in note for note in result.notes)
+    assert "world_model_proposed" not in result.stats
+
+
+def test_world_model_fits_are_reproducible(frame):
+    first = hypo.fit(frame, "y", max_evals=400, time_limit=None, seed=3, mcmc=False)
+    second = hypo.fit(frame, "y", max_evals=400, time_limit=None, seed=3, mcmc=False)
+    assert first.best.expression == second.best.expression
+    assert first.stats["world_model_proposed"] == second.stats["world_model_proposed"]
