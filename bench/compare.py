@@ -4,8 +4,9 @@
 
 Each argument is ``LABEL=RESULTS.json`` (the ``--output`` of ``bench/feynman.py``).
 The report has one summary row per run and engine (exact recoveries,
-R² > 0.999, failures, median seconds, median posterior probability of the
-chosen law where it is the true one) and a per-problem table of exact
+R² > 0.999, failures, median seconds, median seconds over the exact
+recoveries, median posterior probability of the chosen law where it is the
+true one) and a per-problem table of exact
 matches, so the gain of one configuration over another is visible problem
 by problem.
 """
@@ -40,8 +41,10 @@ def summary_rows(label: str, run: dict) -> list[str]:
         seconds = statistics.median(r["seconds"] for r in records) if records else float("nan")
         probabilities = [r["probability"] for r in records if r["exact"] and r.get("probability") is not None]
         probability = f"{statistics.median(probabilities):.3f}" if probabilities else "n/a"
+        solved = [r["seconds"] for r in records if r["exact"]]
+        to_solution = f"{statistics.median(solved):.1f}" if solved else "n/a"
         rows.append(f"| {label} | {engine} | {exact}/{len(records)} | {accurate}/{len(records)} | {failed} "
-                    f"| {seconds:.1f} | {probability} |")
+                    f"| {seconds:.1f} | {to_solution} | {probability} |")
     return rows
 
 
@@ -70,8 +73,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("runs", nargs="+", help="LABEL=RESULTS.json")
     arguments = parser.parse_args(argv)
     runs = [load_run(argument) for argument in arguments.runs]
-    lines = ["| run | engine | exact | R² > 0.999 | failed | median s | median P(true law) |",
-             "|---|---|---|---|---|---|---|"]
+    lines = ["| run | engine | exact | R² > 0.999 | failed | median s | median s to exact | median P(true law) |",
+             "|---|---|---|---|---|---|---|---|"]
     for label, run in runs:
         lines += summary_rows(label, run)
     lines += ["", *problem_table(runs)]

@@ -31,8 +31,8 @@ class EngineUnavailable(RuntimeError):
 
 def fit_hypo(
     train: pd.DataFrame, target: str, time_limit: float, seed: int, *, noise: float = 0.0,
-    knowledge: str | None = None,
-) -> str:
+    knowledge: str | None = None, world_model: bool = True,
+) -> tuple[str, dict]:
     """Run hypo; return its best expression and that law's posterior probability.
 
     ``noise`` is not passed on: hypo estimates the noise level itself.
@@ -41,8 +41,18 @@ def fit_hypo(
     import hypo
 
     result = hypo.fit(train, target=target, knowledge=knowledge, time_limit=time_limit, seed=seed,
-                      progress=False)
-    return str(result.best.expression), {"probability": float(result.best.posterior)}
+                      progress=False, world_model=world_model)
+    extras = {"probability": float(result.best.posterior)}
+    if world_model:
+        extras["world_model_best"] = bool(result.stats.get("world_model_best", False))
+        extras["world_model_laws"] = int(result.stats.get("world_model_laws", 0))
+    return str(result.best.expression), extras
+
+
+def fit_hypo_without_world_model(train: pd.DataFrame, target: str, time_limit: float, seed: int, *,
+                                 noise: float = 0.0, knowledge: str | None = None) -> tuple[str, dict]:
+    """hypo with the world model off: the other arm of the world-model ablation."""
+    return fit_hypo(train, target, time_limit, seed, noise=noise, knowledge=knowledge, world_model=False)
 
 
 #: Operon's primitive set for the Feynman benchmark: the operators the FSRD
@@ -190,12 +200,13 @@ def gplearn_to_python(program: str, inputs: list[str]) -> str:
 #: Engines by the name ``--engine`` takes.
 ENGINES: dict[str, Engine] = {
     "hypo": fit_hypo,
+    "hypo-no-wm": fit_hypo_without_world_model,
     "pyoperon": fit_pyoperon,
     "gplearn": fit_gplearn,
 }
 
 #: The Python module each engine needs, to check availability before a run.
-ENGINE_MODULES = {"hypo": "hypo", "pyoperon": "pyoperon", "gplearn": "gplearn"}
+ENGINE_MODULES = {"hypo": "hypo", "hypo-no-wm": "hypo", "pyoperon": "pyoperon", "gplearn": "gplearn"}
 
 
 def get_engine(name: str) -> Engine:

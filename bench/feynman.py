@@ -83,7 +83,7 @@ def run_task(task: Task) -> dict:
     try:
         train, test = make_train_test(problem, task.n_rows, task.seed, task.noise)
         engine = get_engine(task.engine)
-        if task.units and task.engine == "hypo":
+        if task.units and task.engine.startswith("hypo"):
             with tempfile.TemporaryDirectory() as folder:
                 knowledge = write_knowledge_file(problem, load_units(), Path(folder) / "units.yaml")
                 model = engine(train, problem.output, task.time_limit, task.seed, noise=task.noise,
@@ -258,8 +258,14 @@ def summarize(results: list[dict], engines: list[str], n_problems: int) -> dict:
             "failed": sum(record["status"] != "ok" for record in records),
             "median_seconds": statistics.median(seconds) if seconds else None,
             "median_probability_exact": _median_probability(records),
+            "median_seconds_exact": _median([r["seconds"] for r in records if r["exact"]]),
+            "world_model_best": sum(bool(r.get("world_model_best")) for r in records),
         }
     return summary
+
+
+def _median(values: list[float]) -> float | None:
+    return statistics.median(values) if values else None
 
 
 def _median_probability(records: list[dict]) -> float | None:

@@ -107,6 +107,7 @@ def fit(data: str | Path | pd.DataFrame, target: str, knowledge: str | Path | Kn
         For bad data, a bad knowledge file or bad arguments, with a one-line
         message saying what to do.
     """
+    started = time.perf_counter()  # the time limit covers the whole fit
     if time_limit is None and max_evals is None:
         raise HypoError("give a time limit or a maximum number of evaluations, or the search never stops")
     if time_limit is not None and not (isinstance(time_limit, (int, float)) and time_limit > 0):
@@ -143,21 +144,24 @@ def fit(data: str | Path | pd.DataFrame, target: str, knowledge: str | Path | Kn
                         constraint=_hard_constraint(prior))
     kernel = EvolutionKernel(space, scorer, EvolutionConfig())
     proposer = None
-    if world_model:
+    if world_model and time_limit is not None and time_limit < WORLD_MODEL_MIN_SECONDS:
+        notes.append(f"world model skipped: loading it takes seconds of a {time_limit:g} s budget "
+                     f"(it runs from {WORLD_MODEL_MIN_SECONDS:g} s up)")
+    elif world_model:
         proposer = _world_model_proposer(dataset, knowledge, operator_names, max_size, seed, notes)
         if proposer is not None:
             kernel = _with_world_model(kernel, proposer, scorer)
-    seeds = _seeds(scorer, knowledge, search_features, dataset.target, operator_names, time_limit)
+    clock = _Clock(started, time_limit)
+    seeds = _seeds(scorer, knowledge, search_features, dataset.target, operator_names, clock)
     report = progress if callable(progress) else None
     share = 1.0 - MCMC_SHARE if mcmc else 1.0
-    started = time.perf_counter()
     outcome = run_search(kernel, scorer, seeds, rng,
-                         Budget(time_limit=_share(time_limit, share), max_evaluations=_share(max_evals, share)),
+                         Budget(time_limit=_share(clock.left(), share), max_evaluations=_share(max_evals, share)),
                          _phase(report, 0.0, share))
     scorer.full_posterior = True
     diagnostics = None
     if mcmc and outcome.stop_reason != "interrupted":
-        outcome, diagnostics = _sample_posterior(space, scorer, outcome, rng, time_limit, max_evals,
+        outcome, diagnostics = _sample_posterior(space, scorer, outcome, rng, clock.left(), max_evals,
                                                  _phase(report, share, 1.0))
     laws, pareto, noise_sigma, law_keys = _final_laws(scorer, outcome.hall_of_fame, prior)
     if not laws:
@@ -191,6 +195,10 @@ MCMC_CHAINS = 4
 
 MAX_WORLD_MODEL_FEATURES = 10
 """The shipped world model has ten variable slots."""
+
+WORLD_MODEL_MIN_SECONDS = 15.0
+"""Shortest time limit with the world model: importing torch and building the
+proposer take a few seconds, which would eat a short budget."""
 
 
 def _world_model_proposer(dataset: Dataset, knowledge: Knowledge, operator_names, max_size: int, seed: int,
@@ -236,7 +244,7 @@ def _share(limit, share: float):
 def _sample_posterior(space, scorer: Scorer, outcome, rng, time_limit, max_evals, report):
     """Parallel-tempering MCMC started from the best structures found, so
     the posterior around them is explored (and its mass measured) rather than
-    only their single best fit."""
+    only their single best fit.  ``time_limit`` is what is left of the fit's."""
     # the evolution ranked by error alone: its laws get the full posterior
     # now, and the hall of fame restarts from them on that one scale
     hall = HallOfFame()
@@ -246,7 +254,7 @@ def _sample_posterior(space, scorer: Scorer, outcome, rng, time_limit, max_evals
     kernel = MCMCKernel(space, scorer, config=MCMCConfig(n_chains=MCMC_CHAINS))
     evaluations = _share(max_evals, MCMC_SHARE)
     # evaluation budgets count the scorer's fits since the start of the fit
-    budget = Budget(time_limit=_share(time_limit, MCMC_SHARE),
+    budget = Budget(time_limit=time_limit,
                     max_evaluations=None if evaluations is None else scorer.n_evaluations + evaluations)
     sampled = run_search(kernel, scorer, seeds, rng, budget, report, hall=hall)
     reason = sampled.stop_reason if sampled.stop_reason == "interrupted" else outcome.stop_reason
@@ -318,18 +326,33 @@ def _knowledge_prior(knowledge: Knowledge, dataset: Dataset):
         raise HypoError(f"{knowledge.source}: {error}") from None
 
 
-def _seeds(scorer: Scorer, knowledge: Knowledge, features, target: str, operator_names, time_limit):
+class _Clock:
+    """The fit's one deadline: set-up, seeds, search and sampling all count."""
+
+    def __init__(self, started: float, time_limit: float | None):
+        self.started, self.time_limit = started, time_limit
+
+    def at(self, share: float) -> float | None:
+        """The moment ``share`` of the whole time limit has passed."""
+        return None if self.time_limit is None else self.started + share * self.time_limit
+
+    def left(self) -> float | None:
+        if self.time_limit is None:
+            return None
+        return max(self.time_limit - (time.perf_counter() - self.started), 1e-3)
+
+
+def _seeds(scorer: Scorer, knowledge: Knowledge, features, target: str, operator_names, clock: _Clock):
     """Starting laws: first from the Buckingham-pi groups when every column
     has units (half the seed time), then from the inputs themselves."""
-    start = time.perf_counter()
-    deadline = start + SEED_SHARE * time_limit if time_limit else None
+    deadline = clock.at(SEED_SHARE)
     seeds = []
     units = {name: variable.units for name, variable in knowledge.variables.items()}
     units.update({name: constant.units for name, constant in knowledge.constants.items()})
     dimensions = declared_dimensions(units, [*features, target])
     if dimensions is not None and knowledge.fitted_constants != "free":
         target_dimension = dimensions.pop(target)
-        pi_deadline = start + SEED_SHARE * time_limit / 2 if time_limit else None
+        pi_deadline = clock.at(SEED_SHARE / 2)
         seeds += pi_seeds(scorer.fit_columns, scorer.fit_y, dimensions, target_dimension, operator_names,
                           pi_deadline)
     return seeds + initial_seeds(scorer.fit_columns, scorer.fit_y, operator_names, deadline)

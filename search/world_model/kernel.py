@@ -35,6 +35,12 @@ UPDATE_INTERVAL = 5
 
 ELITE_SIZE = 32
 
+STEP_COST_RATIO = 5.0
+"""Seconds of one world-model step (16 masked samples, scored) over one
+evolution step (32 children, scored), measured on the 2-core CPU machine
+kind.  A fixed ratio, not a live timing: with a seed and an evaluation budget
+the choice of kernel per step must not depend on the machine's load."""
+
 
 @dataclass(frozen=True)
 class WorldModelState:
@@ -93,6 +99,7 @@ class SharedKernel:
         self.n_world_model_entered = 0
         self.n_world_model_proposed = 0
         self.world_model_keys: set[str] = set()
+
         """Structures the world model proposed that entered the hall of fame."""
 
     def init(self, rng: np.random.Generator, seeds: Sequence[Expr]) -> SharedState:
@@ -102,8 +109,15 @@ class SharedKernel:
             self.hall_of_fame.update(score)
         return SharedState(primary, world_model)
 
+    def _world_model_probability(self) -> float:
+        """Chance that the next step is the world model's, so that its share
+        of the *time* (not of the steps) is ``proposer.share()``: its steps
+        cost far more than an evolution step."""
+        share = self.world_model.proposer.share()
+        return share / (share + (1.0 - share) * STEP_COST_RATIO)
+
     def step(self, rng: np.random.Generator, state: SharedState) -> tuple[SharedState, StepInfo]:
-        if rng.random() < self.world_model.proposer.share():
+        if rng.random() < self._world_model_probability():
             world_model, info = self.world_model.step(rng, state.world_model)
             winners = [score for score in info.scores if self.hall_of_fame.update(score)]
             self.n_world_model_entered += len(winners)

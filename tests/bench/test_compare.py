@@ -21,8 +21,8 @@ def test_summary_and_problem_rows(tmp_path, capsys):
     second = _run(tmp_path, "b.json", [True, False, False])
     assert main([f"units={first}", f"plain={second}"]) == 0
     out = capsys.readouterr().out
-    assert "| units | hypo | 2/3 | 2/3 | 0 | 11.0 | 0.900 |" in out
-    assert "| plain | hypo | 1/3 | 1/3 | 0 | 11.0 | 0.900 |" in out
+    assert "| units | hypo | 2/3 | 2/3 | 0 | 11.0 | 10.5 | 0.900 |" in out
+    assert "| plain | hypo | 1/3 | 1/3 | 0 | 11.0 | 10.0 | 0.900 |" in out
     assert "| P1 | yes 11s | no 11s |" in out
 
 

@@ -96,3 +96,13 @@ def test_non_positive_uncertainty_names_the_row(noisy_frame):
     frame.loc[7, "dy"] = 0.0
     with pytest.raises(HypoError, match="data row 8"):
         hypo.fit(frame, "y", sigma_column="dy", max_evals=50, time_limit=None)
+
+
+def test_the_time_limit_covers_seeds_search_and_sampling(noisy_frame):
+    """One deadline for the whole fit: no phase gets a fresh budget.  The
+    slack covers the final refit of the best laws and a loaded machine."""
+    import time
+
+    started = time.perf_counter()
+    hypo.fit(noisy_frame[["x", "z", "y"]], "y", time_limit=4, seed=0)
+    assert time.perf_counter() - started < 4 + 4

@@ -43,3 +43,9 @@ def test_world_model_fits_are_reproducible(frame):
     second = hypo.fit(frame, "y", max_evals=400, time_limit=None, seed=3, mcmc=False)
     assert first.best.expression == second.best.expression
     assert first.stats["world_model_proposed"] == second.stats["world_model_proposed"]
+
+
+def test_a_short_time_limit_skips_the_world_model_with_a_note(frame):
+    result = hypo.fit(frame, "y", time_limit=3, seed=0, mcmc=False)
+    assert any("world model skipped" in note for note in result.notes)
+    assert "world_model_proposed" not in result.stats
