@@ -143,6 +143,10 @@ def fit(data: str | Path | pd.DataFrame, target: str, knowledge: str | Path | Kn
     space = SearchSpace(search_features, operator_names, max_size=max_size,
                         constraint=_hard_constraint(prior))
     kernel = EvolutionKernel(space, scorer, EvolutionConfig())
+    clock = _Clock(started, time_limit)
+    # seeds first: they find most laws, and loading the world model (torch)
+    # must not eat into their share of the time
+    seeds = _seeds(scorer, knowledge, search_features, dataset.target, operator_names, clock)
     proposer = None
     if world_model and time_limit is not None and time_limit < WORLD_MODEL_MIN_SECONDS:
         notes.append(f"world model skipped: loading it takes seconds of a {time_limit:g} s budget "
@@ -151,8 +155,6 @@ def fit(data: str | Path | pd.DataFrame, target: str, knowledge: str | Path | Kn
         proposer = _world_model_proposer(dataset, knowledge, operator_names, max_size, seed, notes)
         if proposer is not None:
             kernel = _with_world_model(kernel, proposer, scorer)
-    clock = _Clock(started, time_limit)
-    seeds = _seeds(scorer, knowledge, search_features, dataset.target, operator_names, clock)
     report = progress if callable(progress) else None
     share = 1.0 - MCMC_SHARE if mcmc else 1.0
     outcome = run_search(kernel, scorer, seeds, rng,
