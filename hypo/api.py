@@ -328,6 +328,10 @@ def _knowledge_prior(knowledge: Knowledge, dataset: Dataset):
         raise HypoError(f"{knowledge.source}: {error}") from None
 
 
+REPORT_SHARE = 0.05
+"""Share of the time limit kept for refitting and reporting the best laws."""
+
+
 class _Clock:
     """The fit's one deadline: set-up, seeds, search and sampling all count."""
 
@@ -339,9 +343,12 @@ class _Clock:
         return None if self.time_limit is None else self.started + share * self.time_limit
 
     def left(self) -> float | None:
+        """Seconds left for searching: the deadline less a reserve for the
+        final refit and report of the best laws."""
         if self.time_limit is None:
             return None
-        return max(self.time_limit - (time.perf_counter() - self.started), 1e-3)
+        end = self.time_limit * (1.0 - REPORT_SHARE)
+        return max(end - (time.perf_counter() - self.started), 1e-3)
 
 
 def _seeds(scorer: Scorer, knowledge: Knowledge, features, target: str, operator_names, clock: _Clock):
