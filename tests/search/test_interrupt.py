@@ -40,6 +40,13 @@ def test_run_search_keeps_the_hall_of_fame_on_ctrl_c():
     assert outcome.hall_of_fame.best() is not None
 
 
+def _as_in_a_terminal() -> None:
+    """Ctrl-C as a user at a terminal has it: a test runner started in the
+    background (``nohup``, ``cmd &``) passes SIGINT on as *ignored*, and
+    Python then rightly keeps ignoring it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_cli_on_sigint_writes_the_best_law_and_exits_cleanly(tmp_path):
     rng = np.random.default_rng(0)
     frame = pd.DataFrame({"a": rng.uniform(1, 2, 200), "b": rng.uniform(1, 2, 200)})
@@ -49,7 +56,7 @@ def test_cli_on_sigint_writes_the_best_law_and_exits_cleanly(tmp_path):
     hypo = Path(sys.executable).with_name("hypo")
     process = subprocess.Popen([str(hypo), "fit", str(data), "--target", "y", "--time-limit", "600",
                                 "--output", str(output)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True, env=dict(os.environ, COLUMNS="200"))
+                               text=True, env=dict(os.environ, COLUMNS="200"), preexec_fn=_as_in_a_terminal)
     deadline = time.monotonic() + 120
     first_line = ""
     while time.monotonic() < deadline and "evaluations" not in first_line:
