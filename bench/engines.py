@@ -31,7 +31,7 @@ class EngineUnavailable(RuntimeError):
 
 def fit_hypo(
     train: pd.DataFrame, target: str, time_limit: float, seed: int, *, noise: float = 0.0,
-    knowledge: str | None = None, world_model: bool = True,
+    knowledge: str | None = None, world_model: bool = False,
 ) -> tuple[str, dict]:
     """Run hypo; return its best expression and that law's posterior probability.
 
@@ -49,10 +49,10 @@ def fit_hypo(
     return str(result.best.expression), extras
 
 
-def fit_hypo_without_world_model(train: pd.DataFrame, target: str, time_limit: float, seed: int, *,
-                                 noise: float = 0.0, knowledge: str | None = None) -> tuple[str, dict]:
-    """hypo with the world model off: the other arm of the world-model ablation."""
-    return fit_hypo(train, target, time_limit, seed, noise=noise, knowledge=knowledge, world_model=False)
+def fit_hypo_with_world_model(train: pd.DataFrame, target: str, time_limit: float, seed: int, *,
+                              noise: float = 0.0, knowledge: str | None = None) -> tuple[str, dict]:
+    """hypo with the world model on: the other arm of the world-model ablation."""
+    return fit_hypo(train, target, time_limit, seed, noise=noise, knowledge=knowledge, world_model=True)
 
 
 #: Operon's primitive set for the Feynman benchmark: the operators the FSRD
@@ -200,13 +200,13 @@ def gplearn_to_python(program: str, inputs: list[str]) -> str:
 #: Engines by the name ``--engine`` takes.
 ENGINES: dict[str, Engine] = {
     "hypo": fit_hypo,
-    "hypo-no-wm": fit_hypo_without_world_model,
+    "hypo-wm": fit_hypo_with_world_model,
     "pyoperon": fit_pyoperon,
     "gplearn": fit_gplearn,
 }
 
 #: The Python module each engine needs, to check availability before a run.
-ENGINE_MODULES = {"hypo": "hypo", "hypo-no-wm": "hypo", "pyoperon": "pyoperon", "gplearn": "gplearn"}
+ENGINE_MODULES = {"hypo": "hypo", "hypo-wm": "hypo", "pyoperon": "pyoperon", "gplearn": "gplearn"}
 
 
 def get_engine(name: str) -> Engine:

@@ -45,8 +45,11 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--sigma", type=float,
                      help="known noise level of one row (relative to |y| with --errors relative); default: estimated")
     fit.add_argument("--sigma-column", help="column holding each row's measurement uncertainty (not a feature)")
-    fit.add_argument("--no-world-model", action="store_true",
-                     help="do not let the pretrained world model propose structures")
+    use = fit.add_mutually_exclusive_group()
+    use.add_argument("--world-model", dest="world_model", action="store_true", default=False,
+                     help="let the pretrained world model propose structures beside the evolution")
+    use.add_argument("--no-world-model", dest="world_model", action="store_false",
+                     help="do not use the world model (the default)")
     fit.add_argument("--no-mcmc", action="store_true",
                      help="skip sampling the posterior with MCMC after the search")
     fit.add_argument("--output", help="write the result as JSON to this file")
@@ -91,7 +94,7 @@ def _fit(args, errors: Console) -> int:
                      time_limit=args.time_limit, max_evals=args.max_evals, seed=args.seed,
                      max_size=args.max_size, errors=args.errors, noise=args.noise.replace("-", "_"),
                      sigma=args.sigma, sigma_column=args.sigma_column, mcmc=not args.no_mcmc,
-                     world_model=not args.no_world_model,
+                     world_model=args.world_model,
                      progress=report)
     for note in result.notes:
         errors.print(f"hypo: note: {note}", markup=False, soft_wrap=True)

@@ -1,5 +1,5 @@
-"""The world model takes part in hypo.fit by default, reports what it did,
-and its absence is a note, never an error."""
+"""The world model takes part in hypo.fit when asked (world_model=True),
+reports what it did, and its absence is a note, never an error."""
 
 import numpy as np
 import pandas as pd
@@ -16,7 +16,7 @@ def frame():
 
 
 def test_world_model_statistics_are_reported(frame):
-    result = hypo.fit(frame, "y", max_evals=800, time_limit=None, seed=0, mcmc=False)
+    result = hypo.fit(frame, "y", max_evals=800, time_limit=None, seed=0, mcmc=False, world_model=True)
     stats = result.stats
     assert stats["world_model_proposed"] >= 0
     assert 0 <= stats["world_model_entered"] <= stats["world_model_proposed"]
@@ -24,8 +24,8 @@ def test_world_model_statistics_are_reported(frame):
     assert isinstance(stats["world_model_best"], bool)
 
 
-def test_without_world_model_there_are_no_statistics(frame):
-    result = hypo.fit(frame, "y", max_evals=300, time_limit=None, seed=0, mcmc=False, world_model=False)
+def test_by_default_there_is_no_world_model(frame):
+    result = hypo.fit(frame, "y", max_evals=300, time_limit=None, seed=0, mcmc=False)
     assert "world_model_proposed" not in result.stats
 
 
@@ -33,19 +33,19 @@ def test_a_missing_checkpoint_is_a_note(frame, monkeypatch):
     import search.world_model as world_model
 
     monkeypatch.setattr(world_model, "try_load", lambda path=None: (None, "checkpoint not found"))
-    result = hypo.fit(frame, "y", max_evals=200, time_limit=None, seed=0, mcmc=False)
+    result = hypo.fit(frame, "y", max_evals=200, time_limit=None, seed=0, mcmc=False, world_model=True)
     assert any("world model skipped: checkpoint not found" in note for note in result.notes)
     assert "world_model_proposed" not in result.stats
 
 
 def test_world_model_fits_are_reproducible(frame):
-    first = hypo.fit(frame, "y", max_evals=400, time_limit=None, seed=3, mcmc=False)
-    second = hypo.fit(frame, "y", max_evals=400, time_limit=None, seed=3, mcmc=False)
+    first = hypo.fit(frame, "y", max_evals=400, time_limit=None, seed=3, mcmc=False, world_model=True)
+    second = hypo.fit(frame, "y", max_evals=400, time_limit=None, seed=3, mcmc=False, world_model=True)
     assert first.best.expression == second.best.expression
     assert first.stats["world_model_proposed"] == second.stats["world_model_proposed"]
 
 
 def test_a_short_time_limit_skips_the_world_model_with_a_note(frame):
-    result = hypo.fit(frame, "y", time_limit=3, seed=0, mcmc=False)
+    result = hypo.fit(frame, "y", time_limit=3, seed=0, mcmc=False, world_model=True)
     assert any("world model skipped" in note for note in result.notes)
     assert "world_model_proposed" not in result.stats

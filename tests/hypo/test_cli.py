@@ -224,3 +224,12 @@ def test_progress_never_runs_back(tmp_path):
              progress=lambda snapshot: fractions.append(snapshot.fraction_done))
     assert fractions == sorted(fractions)
     assert fractions[-1] == pytest.approx(1.0, abs=0.05)
+
+
+def test_world_model_is_off_unless_asked():
+    from hypo.cli import build_parser
+
+    parse = build_parser().parse_args
+    assert parse(["fit", "d.csv", "--target", "y"]).world_model is False
+    assert parse(["fit", "d.csv", "--target", "y", "--world-model"]).world_model is True
+    assert parse(["fit", "d.csv", "--target", "y", "--no-world-model"]).world_model is False
