@@ -15,9 +15,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
 from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script: make ``bench`` importable, as bench/feynman.py does
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.feynman import summarize  # noqa: E402
 
 
 def load_run(argument: str) -> tuple[str, dict]:
@@ -31,21 +35,20 @@ def load_run(argument: str) -> tuple[str, dict]:
 
 
 def summary_rows(label: str, run: dict) -> list[str]:
-    rows = []
+    """One row per engine, from the same counts ``bench/feynman.py`` prints."""
     engines = sorted({r["engine"] for r in run["results"]})
-    for engine in engines:
-        records = [r for r in run["results"] if r["engine"] == engine]
-        exact = sum(bool(r["exact"]) for r in records)
-        accurate = sum(r["r2_test"] is not None and r["r2_test"] > 0.999 for r in records)
-        failed = sum(r["status"] != "ok" for r in records)
-        seconds = statistics.median(r["seconds"] for r in records) if records else float("nan")
-        probabilities = [r["probability"] for r in records if r["exact"] and r.get("probability") is not None]
-        probability = f"{statistics.median(probabilities):.3f}" if probabilities else "n/a"
-        solved = [r["seconds"] for r in records if r["exact"]]
-        to_solution = f"{statistics.median(solved):.1f}" if solved else "n/a"
-        rows.append(f"| {label} | {engine} | {exact}/{len(records)} | {accurate}/{len(records)} | {failed} "
-                    f"| {seconds:.1f} | {to_solution} | {probability} |")
+    rows = []
+    for engine, row in summarize(run["results"], engines, n_problems=0).items():
+        total = row["finished"]
+        to_exact = _number(row["median_seconds_exact"], ".1f")
+        probability = _number(row["median_probability_exact"], ".3f")
+        rows.append(f"| {label} | {engine} | {row['exact']}/{total} | {row['accurate']}/{total} | {row['failed']} "
+                    f"| {row['median_seconds']:.1f} | {to_exact} | {probability} |")
     return rows
+
+
+def _number(value: float | None, spec: str) -> str:
+    return "n/a" if value is None else format(value, spec)
 
 
 def problem_table(runs: list[tuple[str, dict]]) -> list[str]:

@@ -453,14 +453,16 @@ def _snapped(scorer: Scorer, score):
     n = scorer.n_rows
     tolerance = (score.nmse + NOISE_FLOOR) * math.exp(2 * SNAP_NATS / n) - NOISE_FLOOR
 
+    scored = {}  # each candidate is scored once, the accepted one included
+
     def loss(law):
-        snapped = scorer.score_law(law, score.key, score.structure)
-        return snapped.nmse if snapped is not None else math.inf
+        scored[law] = scorer.score_law(law, score.key, score.structure)
+        return scored[law].nmse if scored[law] is not None else math.inf
 
     law = snap_constants(score.law, loss, tolerance)
     if law is score.law:
         return score
-    snapped = scorer.score_law(law, score.key, score.structure)
+    snapped = scored[law] if law in scored else scorer.score_law(law, score.key, score.structure)
     return snapped if snapped is not None else score
 
 

@@ -15,10 +15,8 @@ import math
 from fractions import Fraction
 from typing import Callable
 
-import numpy as np
-
+from hypo.evaluate import evaluate
 from hypo.expr import Expr, call, num
-from hypo.operators import OPERATORS
 
 MAX_DENOMINATOR = 12
 MAX_NUMERATOR = 1000
@@ -120,14 +118,6 @@ def _name_exact_numbers(law: Expr) -> Expr:
         if node.op == "num" and node.name is None and Fraction(node.value).limit_denominator(
                 MAX_DENOMINATOR) != Fraction(node.value):
             exact = exact_form(node.value)
-            if exact is not None and abs(_constant_value(exact) - node.value) <= 1e-12 * abs(node.value):
+            if exact is not None and abs(float(evaluate(exact, {})[0]) - node.value) <= 1e-12 * abs(node.value):
                 replacements[index] = exact
     return _replace(law, replacements) if replacements else law
-
-
-def _constant_value(expr: Expr) -> float:
-    """Value of a tree of numbers (no variables, no free constants)."""
-    if expr.op == "num":
-        return expr.value
-    arguments = [np.float64(_constant_value(child)) for child in expr.children]
-    return float(OPERATORS[expr.op].numpy_fn(*arguments))
