@@ -321,18 +321,24 @@ def laplace_evidence(expr: Expr, columns: dict, y: np.ndarray, config: Likelihoo
     log_det, covariance = factored
     gradient = jacobian.T @ _row_score(y - prediction, likelihood.row_sigma, config) - params / prior_scales**2
     log_prior = float(np.sum(-0.5 * np.log(2 * math.pi * prior_scales**2) - 0.5 * (params / prior_scales) ** 2))
-    mode_gain = _mode_gain(function, columns, y, params, covariance @ gradient, likelihood, log_prior,
-                           prior_scales, config)
+    mode_gain, best_likelihood = _mode_gain(function, columns, y, params, covariance @ gradient, likelihood,
+                                            log_prior, prior_scales, config)
     log_evidence = likelihood.total + log_prior + mode_gain + 0.5 * k * math.log(2 * math.pi) - 0.5 * log_det
+    # p(D|h) = ∫ p(D|θ) p(θ) dθ can never exceed the best p(D|θ).  Constants
+    # absurdly far from their prior's scale (1e107 on a term that is nearly
+    # zero) cancel two huge numbers in the line above, and the rounding error
+    # once put such a law 577 nats above its own likelihood.
+    log_evidence = min(log_evidence, best_likelihood)
     if not math.isfinite(log_evidence):
         return bic
     return Evidence(log_evidence, likelihood, log_prior, covariance, "laplace")
 
 
 def _mode_gain(function, columns, y, params, step, likelihood: LogLikelihood, log_prior: float,
-               prior_scales, config: LikelihoodConfig) -> float:
+               prior_scales, config: LikelihoodConfig) -> tuple[float, float]:
     """How much higher the log joint density is one Newton step away, at the
-    approximate posterior mode, than at the fitted constants (0 if lower).
+    approximate posterior mode, than at the fitted constants (0 if lower),
+    and the higher of the two log-likelihoods.
 
     The gain is measured, not predicted from the quadratic model: for laws
     linear in their constants the two agree (so the evidence is exact), but
@@ -340,14 +346,15 @@ def _mode_gain(function, columns, y, params, step, likelihood: LogLikelihood, lo
     absurd values, and a measured gain cannot."""
     moved = params + step
     if not np.all(np.isfinite(moved)):
-        return 0.0
+        return 0.0, likelihood.total
     prediction = _predict(function, columns, moved, len(y))
     row_sigma = likelihood.row_sigma
     with np.errstate(all="ignore"):
         moved_likelihood = float(np.sum(_standard_log_density((y - prediction) / row_sigma, config) - np.log(row_sigma)))
     moved_prior = float(np.sum(-0.5 * np.log(2 * math.pi * prior_scales**2) - 0.5 * (moved / prior_scales) ** 2))
     gain = moved_likelihood + moved_prior - likelihood.total - log_prior
-    return gain if math.isfinite(gain) and gain > 0 else 0.0
+    best_likelihood = max(likelihood.total, moved_likelihood) if math.isfinite(moved_likelihood) else likelihood.total
+    return (gain if math.isfinite(gain) and gain > 0 else 0.0), best_likelihood
 
 
 def _predict(function, columns: dict, params: np.ndarray, n_rows: int) -> np.ndarray:

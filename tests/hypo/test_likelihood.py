@@ -174,3 +174,18 @@ def test_data_scaled_prior_does_not_depend_on_units(noise):
     assert base.method == scaled.method == "laplace"
     # y in other units shifts every law's log-evidence by the same -n·log(1000)
     assert scaled.log_evidence - base.log_evidence == pytest.approx(-len(y) * math.log(1000.0), abs=1e-4)
+
+
+def test_evidence_never_exceeds_the_best_likelihood_for_absurd_constants():
+    """p(D|h) integrates p(D|θ) against a prior, so it is at most the best
+    p(D|θ); a 1e107 constant on a vanishing term once broke that by 577 nats."""
+    import pandas as pd
+
+    from hypo.printing import parse
+
+    frame = pd.read_csv("examples/kepler.csv")
+    columns = {"a": frame["a"].to_numpy(), "M": frame["M"].to_numpy(), "G": np.full(len(frame), 6.674e-11)}
+    y = frame["T"].to_numpy()
+    law = parse("3229601921803655.5 - 1.2293432872917612e+107*((G/(2 + sqrt(a**3/M))**G)**3)**3", ["a", "M", "G"])
+    evidence = laplace_evidence(law, columns, y, weights=1 / y**2)
+    assert evidence.log_evidence <= evidence.likelihood.total + 1e-9
