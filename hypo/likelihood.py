@@ -15,8 +15,10 @@ Two layers, each callable on its own:
 
     with H the Gauss–Newton Hessian of the negative log posterior in θ and θ*
     its mode.  Exact for laws linear in their constants under Gaussian noise
-    of known scale.  Falls back to BIC (``log p(D|θ̂) − k/2·log n``) when H is
-    singular or too ill-conditioned to trust.
+    of known scale.  A constant the predictions do not move with at all
+    drops out (its prior integrates to one).  Falls back to BIC
+    (``log p(D|θ̂) − k/2·log n``) when H is singular or too ill-conditioned
+    to trust.
 
 Combining this with the structure and knowledge priors is left to
 ``hypo.posterior``; fitting the constants to ``hypo.constants``.
@@ -310,6 +312,14 @@ def laplace_evidence(expr: Expr, columns: dict, y: np.ndarray, config: Likelihoo
     if not np.all(np.isfinite(jacobian)):
         return bic
     precision = 1.0 / likelihood.row_sigma**2
+    # A constant the predictions do not move with at all (an offset of 0.7
+    # on masses of 1e30 kg) leaves its prior untouched, and a prior
+    # integrates to one: it drops out of the integral here, and its only
+    # cost is the structure prior's charge for the nodes it takes.
+    seen = np.flatnonzero(np.any(jacobian != 0.0, axis=0))
+    if len(seen) == 0:
+        return Evidence(likelihood.total, likelihood, 0.0, np.zeros((k, k)), "laplace")
+    jacobian, free = jacobian[:, seen], params[seen]
     prior_scales = _prior_scales(config.constant_prior, jacobian, y, precision)
     if not np.all(np.isfinite(prior_scales) & (prior_scales > 0)):
         return bic
@@ -318,12 +328,17 @@ def laplace_evidence(expr: Expr, columns: dict, y: np.ndarray, config: Likelihoo
     factored = _factor(hessian)
     if factored is None:
         return bic
-    log_det, covariance = factored
-    gradient = jacobian.T @ _row_score(y - prediction, likelihood.row_sigma, config) - params / prior_scales**2
-    log_prior = float(np.sum(-0.5 * np.log(2 * math.pi * prior_scales**2) - 0.5 * (params / prior_scales) ** 2))
-    mode_gain, best_likelihood = _mode_gain(function, columns, y, params, covariance @ gradient, likelihood,
-                                            log_prior, prior_scales, config)
-    log_evidence = likelihood.total + log_prior + mode_gain + 0.5 * k * math.log(2 * math.pi) - 0.5 * log_det
+    log_det, seen_covariance = factored
+    gradient = jacobian.T @ _row_score(y - prediction, likelihood.row_sigma, config) - free / prior_scales**2
+    log_prior = float(np.sum(-0.5 * np.log(2 * math.pi * prior_scales**2) - 0.5 * (free / prior_scales) ** 2))
+    step = np.zeros(k)
+    step[seen] = seen_covariance @ gradient
+    mode_gain, best_likelihood = _mode_gain(function, columns, y, params, step, likelihood,
+                                            log_prior, prior_scales, seen, config)
+    log_evidence = (likelihood.total + log_prior + mode_gain + 0.5 * len(seen) * math.log(2 * math.pi)
+                    - 0.5 * log_det)
+    covariance = np.zeros((k, k))  # unseen constants do not move the predictions on these data
+    covariance[np.ix_(seen, seen)] = seen_covariance
     # p(D|h) = ∫ p(D|θ) p(θ) dθ can never exceed the best p(D|θ).  Constants
     # absurdly far from their prior's scale (1e107 on a term that is nearly
     # zero) cancel two huge numbers in the line above, and the rounding error
@@ -335,7 +350,7 @@ def laplace_evidence(expr: Expr, columns: dict, y: np.ndarray, config: Likelihoo
 
 
 def _mode_gain(function, columns, y, params, step, likelihood: LogLikelihood, log_prior: float,
-               prior_scales, config: LikelihoodConfig) -> tuple[float, float]:
+               prior_scales, seen, config: LikelihoodConfig) -> tuple[float, float]:
     """How much higher the log joint density is one Newton step away, at the
     approximate posterior mode, than at the fitted constants (0 if lower),
     and the higher of the two log-likelihoods.
@@ -351,7 +366,8 @@ def _mode_gain(function, columns, y, params, step, likelihood: LogLikelihood, lo
     row_sigma = likelihood.row_sigma
     with np.errstate(all="ignore"):
         moved_likelihood = float(np.sum(_standard_log_density((y - prediction) / row_sigma, config) - np.log(row_sigma)))
-    moved_prior = float(np.sum(-0.5 * np.log(2 * math.pi * prior_scales**2) - 0.5 * (moved / prior_scales) ** 2))
+    moved_prior = float(np.sum(-0.5 * np.log(2 * math.pi * prior_scales**2)
+                               - 0.5 * (moved[seen] / prior_scales) ** 2))
     gain = moved_likelihood + moved_prior - likelihood.total - log_prior
     best_likelihood = max(likelihood.total, moved_likelihood) if math.isfinite(moved_likelihood) else likelihood.total
     return (gain if math.isfinite(gain) and gain > 0 else 0.0), best_likelihood

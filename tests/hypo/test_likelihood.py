@@ -136,13 +136,20 @@ def test_laplace_is_close_to_numerical_integration_for_a_nonlinear_constant():
     assert evidence.log_evidence == pytest.approx(exact, abs=0.02)
 
 
-def test_an_unidentified_constant_falls_back_to_bic_under_the_data_scaled_prior():
+def test_a_constant_the_data_cannot_see_costs_nothing_under_the_data_scaled_prior():
+    # its prior is untouched by the data and integrates to one; falling back
+    # to BIC instead charged the law a different scale of penalty than its
+    # rivals (the Kepler demo then preferred an overfit law with such an offset)
     columns, y = linear_problem()
     useless = call("add", call("mul", const(1.0), var("x")), call("mul", const(2.0), call("sub", var("x"), var("x"))))
+    alone = call("mul", const(1.0), var("x"))
     evidence = laplace_evidence(useless, columns, y, LikelihoodConfig(sigma=0.3))
-    assert evidence.method == "bic"
-    assert evidence.covariance is None
-    assert evidence.log_evidence == pytest.approx(evidence.likelihood.total - math.log(len(y)))
+    reference = laplace_evidence(alone, columns, y, LikelihoodConfig(sigma=0.3))
+    assert evidence.method == "laplace"
+    assert evidence.log_evidence == pytest.approx(reference.log_evidence, abs=1e-9)
+    assert evidence.covariance.shape == (2, 2)
+    assert evidence.covariance[1].tolist() == [0.0, 0.0]
+    assert evidence.covariance[0, 0] == pytest.approx(reference.covariance[0, 0])
     # a proper fixed prior integrates the useless constant out exactly (it costs nothing)
     fixed = LikelihoodConfig(sigma=0.3, constant_prior=ConstantPrior(scale=1.0))
     design = columns["x"][:, None]

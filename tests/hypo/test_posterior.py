@@ -99,6 +99,29 @@ def test_the_simpler_of_two_exact_laws_wins():
     assert simple_terms.log_posterior > longer_terms.log_posterior
 
 
+def test_an_offset_the_data_cannot_see_does_not_buy_an_overfit_law_the_lead():
+    # Kepler-like orbits: masses near 1e30 kg, where adding 0.7 kg moves no
+    # prediction.  The rival law also fits its exponent, so its likelihood is
+    # higher; it must still lose once every seen constant is charged alike
+    # (the unseen offset once sent it to the much cheaper BIC fallback).
+    rng = np.random.default_rng(7)
+    a = 10 ** rng.uniform(9, 12, 25)
+    m = rng.choice([2e30, 1.9e27, 5.7e26, 6e24], 25)
+    y = 7.7e5 * np.sqrt(a**3 / m) * (1 + 0.002 * rng.normal(size=25))
+    columns, ratio = {"a": a, "M": m}, a**3 / m
+    plain_c = math.exp(np.mean(np.log(y) - 0.5 * np.log(ratio)))
+    slope, intercept = np.polyfit(np.log(ratio), np.log(y), 1)
+    plain = call("mul", const(plain_c), call("sqrt", call("div", call("cube", var("a")), var("M"))))
+    rival = call("mul", const(math.exp(intercept)),
+                 call("pow", call("div", call("cube", var("a")), call("add", const(0.7), var("M"))), const(slope)))
+    weights = 1.0 / y**2
+    plain_terms = log_posterior_of(plain, columns, y, weights=weights)
+    rival_terms = log_posterior_of(rival, columns, y, weights=weights)
+    assert rival_terms.log_likelihood > plain_terms.log_likelihood
+    assert rival_terms.method == "laplace"
+    assert plain_terms.log_posterior > rival_terms.log_posterior + 3
+
+
 def test_relative_weights_and_uncertainty_columns_are_accepted():
     rng = np.random.default_rng(5)
     x = rng.uniform(1.0, 1000.0, 60)
