@@ -153,6 +153,8 @@ def fit(data: str | Path | pd.DataFrame, target: str, knowledge: str | Path | Kn
     if world_model and time_limit is not None and time_limit < WORLD_MODEL_MIN_SECONDS:
         notes.append(f"world model skipped: loading it takes seconds of a {time_limit:g} s budget "
                      f"(it runs from {WORLD_MODEL_MIN_SECONDS:g} s up)")
+    elif world_model and _explained(scorer, seeds):
+        notes.append("world model skipped: the seed laws already explain the data to rounding precision")
     elif world_model:
         proposer = _world_model_proposer(dataset, knowledge, operator_names, max_size, seed, notes)
         if proposer is not None:
@@ -219,6 +221,13 @@ def _world_model_proposer(dataset: Dataset, knowledge: Knowledge, operator_names
         return None
     constraints = constraints_for(dataset.feature_names, dataset.target, operator_names, max_size, knowledge)
     return WorldModelProposer(model, dataset.X, dataset.y, dataset.feature_names, constraints, seed=seed)
+
+
+def _explained(scorer: Scorer, seeds) -> bool:
+    """Whether a seed law already fits to rounding precision, so that
+    loading and running the world model would cost time and find nothing
+    better (scores are cached: the search does not fit them again)."""
+    return any(scorer(seed).nmse <= Budget.exact_nmse for seed in seeds)
 
 
 def _with_world_model(kernel, proposer, scorer: Scorer):

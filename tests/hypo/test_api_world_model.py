@@ -12,7 +12,8 @@ import hypo
 def frame():
     rng = np.random.default_rng(0)
     x, z = rng.uniform(1, 4, 120), rng.uniform(1, 4, 120)
-    return pd.DataFrame({"x": x, "z": z, "y": x * np.sin(z)})
+    # noisy, so no seed explains it to rounding precision and the world model runs
+    return pd.DataFrame({"x": x, "z": z, "y": x * np.sin(z) + rng.normal(0, 0.01, 120)})
 
 
 def test_world_model_statistics_are_reported(frame):
@@ -49,3 +50,11 @@ def test_a_short_time_limit_skips_the_world_model_with_a_note(frame):
     result = hypo.fit(frame, "y", time_limit=3, seed=0, mcmc=False, world_model=True)
     assert any("world model skipped" in note for note in result.notes)
     assert "world_model_proposed" not in result.stats
+
+
+def test_data_a_seed_law_already_explains_skip_the_world_model(frame):
+    exact = frame.assign(y=frame.x * frame.z)
+    result = hypo.fit(exact, "y", max_evals=200, time_limit=None, seed=0, mcmc=False, world_model=True)
+    assert any("seed laws already explain" in note for note in result.notes)
+    assert "world_model_proposed" not in result.stats
+    assert str(result.best.expression) == "x*z"
