@@ -1,15 +1,15 @@
 """``hypo.fit``: data and knowledge in, ranked laws out.
 
 A thin shell: it validates the inputs (``hypo.data``, ``knowledge``), builds
-the scorer and the search, runs the driver (``search.run``), refits the
-best laws on all rows and packs them into a :class:`hypo.result.FitResult`.
+the scorer and the search, runs the phases under one clock (``hypo.phases``,
+``hypo.schedule``, the driver ``search.run``), and packs the reported laws
+(``hypo.final_laws``) into a :class:`hypo.result.FitResult`.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
@@ -17,30 +17,20 @@ import numpy as np
 import pandas as pd
 
 from hypo.data import Dataset, load_dataset
-from hypo.errors import HypoError
+from hypo.errors import HypoError, did_you_mean
 from hypo.expr import const
-from hypo.errors import did_you_mean
+from hypo.final_laws import final_laws
 from hypo.likelihood import LikelihoodConfig
-from hypo.posterior import NOISE_FLOOR, log_posterior, posterior_by_structure
+from hypo.phases import (WORLD_MODEL_MIN_SECONDS, explained, sample_posterior, starting_laws,
+                         with_world_model, world_model_proposer)
+from hypo.posterior import log_posterior
 from hypo.result import FitResult, Law
+from hypo.schedule import MCMC_SHARE, Clock, phase_progress, share_of
 from hypo.scoring import PosteriorModel, Scorer, ScorerLimits
-from hypo.equivalence import distinct_laws
-from hypo.snapping import snap_constants
 from knowledge import Knowledge, load_knowledge
-from knowledge.buckingham import declared_dimensions
 from search.evolution import EvolutionConfig, EvolutionKernel
-from search.hall_of_fame import HallOfFame
-from search.mcmc import MCMCConfig, MCMCKernel
 from search.run import Budget, Progress, run_search
-from search.pi_seeds import pi_seeds
-from search.seeds import initial_seeds
 from search.space import SearchSpace
-
-SEED_SHARE = 0.25
-"""Share of the time limit after which no further seed generator starts."""
-
-N_REFIT = 25
-"""How many of the best laws are refitted on all rows before reporting."""
 
 
 def fit(data: str | Path | pd.DataFrame, target: str, knowledge: str | Path | Knowledge | None = None,
@@ -145,31 +135,31 @@ def fit(data: str | Path | pd.DataFrame, target: str, knowledge: str | Path | Kn
     space = SearchSpace(search_features, operator_names, max_size=max_size,
                         constraint=_hard_constraint(prior))
     kernel = EvolutionKernel(space, scorer, EvolutionConfig())
-    clock = _Clock(started, time_limit)
+    clock = Clock(started, time_limit)
     # seeds first: they find most laws, and loading the world model (torch)
     # must not eat into their share of the time
-    seeds = _seeds(scorer, knowledge, search_features, dataset.target, operator_names, clock)
+    seeds = starting_laws(scorer, knowledge, search_features, dataset.target, operator_names, clock)
     proposer = None
     if world_model and time_limit is not None and time_limit < WORLD_MODEL_MIN_SECONDS:
         notes.append(f"world model skipped: loading it takes seconds of a {time_limit:g} s budget "
                      f"(it runs from {WORLD_MODEL_MIN_SECONDS:g} s up)")
-    elif world_model and _explained(scorer, seeds):
+    elif world_model and explained(scorer, seeds):
         notes.append("world model skipped: the seed laws already explain the data to rounding precision")
     elif world_model:
-        proposer = _world_model_proposer(dataset, knowledge, operator_names, max_size, seed, notes)
+        proposer = world_model_proposer(dataset, knowledge, operator_names, max_size, seed, notes)
         if proposer is not None:
-            kernel = _with_world_model(kernel, proposer, scorer)
+            kernel = with_world_model(kernel, proposer, scorer)
     report = progress if callable(progress) else None
     share = 1.0 - MCMC_SHARE if mcmc else 1.0
     outcome = run_search(kernel, scorer, seeds, rng,
-                         Budget(time_limit=_share(clock.left(), share), max_evaluations=_share(max_evals, share)),
-                         _phase(report, 0.0, share))
+                         Budget(time_limit=share_of(clock.left(), share), max_evaluations=share_of(max_evals, share)),
+                         phase_progress(report, 0.0, share))
     scorer.full_posterior = True
     diagnostics = None
     if mcmc and outcome.stop_reason != "interrupted":
-        outcome, diagnostics = _sample_posterior(space, scorer, outcome, rng, clock.left(), max_evals,
-                                                 _phase(report, share, 1.0))
-    laws, pareto, noise_sigma, law_keys = _final_laws(scorer, outcome.hall_of_fame, prior)
+        outcome, diagnostics = sample_posterior(space, scorer, outcome, rng, clock.left(), max_evals,
+                                                 phase_progress(report, share, 1.0))
+    laws, pareto, noise_sigma, law_keys = final_laws(scorer, outcome.hall_of_fame, prior)
     if not laws:
         raise HypoError(f"no law satisfied the hard rules of {knowledge.source} within the budget "
                         f"({scorer.n_rejected} structures rejected); give more time or make a rule soft "
@@ -190,99 +180,6 @@ def fit(data: str | Path | pd.DataFrame, target: str, knowledge: str | Path | Kn
     training = pd.DataFrame({**dataset.columns(), dataset.target: dataset.y})
     return FitResult(laws[0], laws, pareto, dataset.feature_names, dataset.target, stats, notes,
                      noise=noise_model, mcmc=diagnostics, data=training, constants=constants)
-
-
-MCMC_SHARE = 0.15
-"""Share of the budget for sampling the posterior after the evolutionary search."""
-
-MCMC_CHAINS = 4
-"""Tempered chains, started from the best structures found."""
-
-
-MAX_WORLD_MODEL_FEATURES = 10
-"""The shipped world model has ten variable slots."""
-
-WORLD_MODEL_MIN_SECONDS = 15.0
-"""Shortest time limit with the world model: importing torch and building the
-proposer take a few seconds, which would eat a short budget."""
-
-
-def _world_model_proposer(dataset: Dataset, knowledge: Knowledge, operator_names, max_size: int, seed: int,
-                          notes: list[str]):
-    """The pretrained proposer for these data, or None (with a note saying why)."""
-    if len(dataset.feature_names) > MAX_WORLD_MODEL_FEATURES:
-        notes.append(f"world model skipped: it handles at most {MAX_WORLD_MODEL_FEATURES} features")
-        return None
-    from search.world_model import WorldModelProposer, constraints_for, try_load
-
-    model, reason = try_load()
-    if model is None:
-        notes.append(f"world model skipped: {reason}")
-        return None
-    constraints = constraints_for(dataset.feature_names, dataset.target, operator_names, max_size, knowledge)
-    return WorldModelProposer(model, dataset.X, dataset.y, dataset.feature_names, constraints, seed=seed)
-
-
-def _explained(scorer: Scorer, seeds) -> bool:
-    """Whether a seed law already fits to rounding precision, so that
-    loading and running the world model would cost time and find nothing
-    better (scores are cached: the search does not fit them again)."""
-    return any(scorer(seed).nmse <= Budget.exact_nmse for seed in seeds)
-
-
-def _with_world_model(kernel, proposer, scorer: Scorer):
-    from search.world_model import SharedKernel, WorldModelKernel
-
-    return SharedKernel(kernel, WorldModelKernel(proposer, scorer))
-
-
-def _phase(report, start: float, end: float):
-    """A progress callback for one phase of the fit: its fraction done is
-    mapped into ``[start, end]`` of the whole, so the bar never runs back."""
-    if report is None:
-        return None
-
-    def phase_report(snapshot):
-        report(replace(snapshot, fraction_done=start + (end - start) * snapshot.fraction_done))
-
-    return phase_report
-
-
-def _share(limit, share: float):
-    if limit is None:
-        return None
-    return max(1, int(limit * share)) if isinstance(limit, int) else limit * share
-
-
-def _sample_posterior(space, scorer: Scorer, outcome, rng, time_limit, max_evals, report):
-    """Parallel-tempering MCMC started from the best structures found, so
-    the posterior around them is explored (and its mass measured) rather than
-    only their single best fit.  ``time_limit`` is what is left of the fit's."""
-    # the evolution ranked by error alone: its laws get the full posterior
-    # now, and the hall of fame restarts from them on that one scale
-    hall = HallOfFame()
-    for score in outcome.hall_of_fame.members():
-        hall.update(scorer.with_full_posterior(score))
-    seeds = [score.structure for score in hall.top()[:MCMC_CHAINS]]
-    kernel = MCMCKernel(space, scorer, config=MCMCConfig(n_chains=MCMC_CHAINS))
-    evaluations = _share(max_evals, MCMC_SHARE)
-    # evaluation budgets count the scorer's fits since the start of the fit
-    budget = Budget(time_limit=time_limit,
-                    max_evaluations=None if evaluations is None else scorer.n_evaluations + evaluations)
-    sampled = run_search(kernel, scorer, seeds, rng, budget, report, hall=hall)
-    reason = sampled.stop_reason if sampled.stop_reason == "interrupted" else outcome.stop_reason
-    merged = replace(sampled, seconds=outcome.seconds + sampled.seconds, n_steps=outcome.n_steps + sampled.n_steps,
-                     stop_reason=reason)
-    state = sampled.final_state
-    return merged, _mcmc_summary(state.diagnostics) if state is not None else None
-
-
-def _mcmc_summary(diagnostics) -> dict:
-    rates = np.asarray(diagnostics.acceptance_rates(), dtype=float)
-    swaps = np.asarray(diagnostics.swap_rates(), dtype=float)
-    return {"acceptance_rate": float(np.nanmean(rates)) if np.isfinite(rates).any() else math.nan,
-            "swap_rate": float(np.nanmean(swaps)) if np.isfinite(swaps).any() else math.nan,
-            "trace": [float(v) for v in diagnostics.cold_trace]}
 
 
 def _split_sigma_column(dataset: Dataset, sigma_column: str | None) -> tuple[Dataset, np.ndarray | None]:
@@ -339,45 +236,6 @@ def _knowledge_prior(knowledge: Knowledge, dataset: Dataset):
         raise HypoError(f"{knowledge.source}: {error}") from None
 
 
-REPORT_SHARE = 0.05
-"""Share of the time limit kept for refitting and reporting the best laws."""
-
-
-class _Clock:
-    """The fit's one deadline: set-up, seeds, search and sampling all count."""
-
-    def __init__(self, started: float, time_limit: float | None):
-        self.started, self.time_limit = started, time_limit
-
-    def at(self, share: float) -> float | None:
-        """The moment ``share`` of the whole time limit has passed."""
-        return None if self.time_limit is None else self.started + share * self.time_limit
-
-    def left(self) -> float | None:
-        """Seconds left for searching: the deadline less a reserve for the
-        final refit and report of the best laws."""
-        if self.time_limit is None:
-            return None
-        end = self.time_limit * (1.0 - REPORT_SHARE)
-        return max(end - (time.perf_counter() - self.started), 1e-3)
-
-
-def _seeds(scorer: Scorer, knowledge: Knowledge, features, target: str, operator_names, clock: _Clock):
-    """Starting laws: first from the Buckingham-pi groups when every column
-    has units (half the seed time), then from the inputs themselves."""
-    deadline = clock.at(SEED_SHARE)
-    seeds = []
-    units = {name: variable.units for name, variable in knowledge.variables.items()}
-    units.update({name: constant.units for name, constant in knowledge.constants.items()})
-    dimensions = declared_dimensions(units, [*features, target])
-    if dimensions is not None and knowledge.fitted_constants != "free":
-        target_dimension = dimensions.pop(target)
-        pi_deadline = clock.at(SEED_SHARE / 2)
-        seeds += pi_seeds(scorer.fit_columns, scorer.fit_y, dimensions, target_dimension, operator_names,
-                          pi_deadline)
-    return seeds + initial_seeds(scorer.fit_columns, scorer.fit_y, operator_names, deadline)
-
-
 RELATIVE_SPAN = 1e3
 """Span (max/min of |y|) above which ``errors="auto"`` assumes relative errors."""
 
@@ -413,66 +271,6 @@ def _check_operators(names) -> None:
         if name not in OPERATORS:
             raise HypoError(f'unknown operator "{name}"{did_you_mean(name, OPERATORS)}; '
                             f"known operators: {', '.join(OPERATORS)}")
-
-
-def _final_laws(scorer: Scorer, hall, prior) -> tuple[list[Law], list[Law], float, list[str]]:
-    """Refit the best laws on all rows, rank them by log-posterior, and
-    normalize over the distinct hypotheses; also the best law's noise scale
-    and each law's structure key."""
-    front_keys = {s.key for s in hall.pareto_front()}
-    candidates = hall.pareto_front() + hall.top()[:N_REFIT]
-    refitted, seen = [], set()
-    for score in candidates:
-        if score.key in seen:
-            continue
-        seen.add(score.key)
-        refitted.append(scorer.with_full_posterior(_snapped(scorer, scorer.refit(score))))
-    refitted = [s for s in refitted if s.is_valid]
-    refitted.sort(key=lambda s: s.log_posterior, reverse=True)
-    refitted = distinct_laws(refitted, scorer.columns)
-    probabilities = posterior_by_structure([s.key for s in refitted], [s.log_posterior for s in refitted])
-    laws = [_law(s, probabilities.get(s.key, 0.0), prior) for s in refitted]
-    pareto = sorted((law for law, s in zip(laws, refitted) if s.key in front_keys), key=lambda law: law.complexity)
-    sigma = refitted[0].terms.sigma if refitted and refitted[0].terms is not None else math.nan
-    return laws, pareto, float(sigma), [s.key for s in refitted]
-
-
-def _law(score, probability: float, prior) -> Law:
-    terms = score.terms
-    violations = prior.violations(score.law) if prior is not None else {}
-    if terms is None:
-        return Law(score.law, score.complexity, score.mse, score.log_posterior, float(probability),
-                   log_prior=score.log_prior, violations=violations)
-    return Law(score.law, score.complexity, score.mse, score.log_posterior, float(probability),
-               log_likelihood=terms.log_likelihood, log_prior=terms.log_knowledge_prior,
-               log_structure_prior=terms.log_structure_prior, violations=violations,
-               covariance=terms.covariance)
-
-
-SNAP_NATS = 0.5
-"""Largest loss of log-likelihood (in nats, at the noise floor) accepted to
-write a fitted constant in its exact form."""
-
-
-def _snapped(scorer: Scorer, score):
-    """The score of the law with exact constants (``1/(2*pi)`` for 0.159...),
-    when they fit as well as the fitted ones; else the score unchanged."""
-    if not score.is_valid:
-        return score
-    n = scorer.n_rows
-    tolerance = (score.nmse + NOISE_FLOOR) * math.exp(2 * SNAP_NATS / n) - NOISE_FLOOR
-
-    scored = {}  # each candidate is scored once, the accepted one included
-
-    def loss(law):
-        scored[law] = scorer.score_law(law, score.key, score.structure)
-        return scored[law].nmse if scored[law] is not None else math.inf
-
-    law = snap_constants(score.law, loss, tolerance)
-    if law is score.law:
-        return score
-    snapped = scored[law] if law in scored else scorer.score_law(law, score.key, score.structure)
-    return snapped if snapped is not None else score
 
 
 def _constant_result(dataset: Dataset, seed: int, notes: list[str]) -> FitResult:

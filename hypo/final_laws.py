@@ -1,0 +1,76 @@
+"""From the hall of fame to the reported laws: refit, exact constants,
+full posterior, merged equivalents, probabilities."""
+
+from __future__ import annotations
+
+import math
+
+from hypo.equivalence import distinct_laws
+from hypo.posterior import NOISE_FLOOR, posterior_by_structure
+from hypo.result import Law
+from hypo.scoring import Scorer
+from hypo.snapping import snap_constants
+
+N_REFIT = 25
+"""How many of the best laws are refitted on all rows before reporting."""
+
+
+def final_laws(scorer: Scorer, hall, prior) -> tuple[list[Law], list[Law], float, list[str]]:
+    """Refit the best laws on all rows, rank them by log-posterior, and
+    normalize over the distinct hypotheses; also the best law's noise scale
+    and each law's structure key."""
+    front_keys = {s.key for s in hall.pareto_front()}
+    candidates = hall.pareto_front() + hall.top()[:N_REFIT]
+    refitted, seen = [], set()
+    for score in candidates:
+        if score.key in seen:
+            continue
+        seen.add(score.key)
+        refitted.append(scorer.with_full_posterior(_snapped(scorer, scorer.refit(score))))
+    refitted = [s for s in refitted if s.is_valid]
+    refitted.sort(key=lambda s: s.log_posterior, reverse=True)
+    refitted = distinct_laws(refitted, scorer.columns)
+    probabilities = posterior_by_structure([s.key for s in refitted], [s.log_posterior for s in refitted])
+    laws = [_law(s, probabilities.get(s.key, 0.0), prior) for s in refitted]
+    pareto = sorted((law for law, s in zip(laws, refitted) if s.key in front_keys), key=lambda law: law.complexity)
+    sigma = refitted[0].terms.sigma if refitted and refitted[0].terms is not None else math.nan
+    return laws, pareto, float(sigma), [s.key for s in refitted]
+
+
+def _law(score, probability: float, prior) -> Law:
+    terms = score.terms
+    violations = prior.violations(score.law) if prior is not None else {}
+    if terms is None:
+        return Law(score.law, score.complexity, score.mse, score.log_posterior, float(probability),
+                   log_prior=score.log_prior, violations=violations)
+    return Law(score.law, score.complexity, score.mse, score.log_posterior, float(probability),
+               log_likelihood=terms.log_likelihood, log_prior=terms.log_knowledge_prior,
+               log_structure_prior=terms.log_structure_prior, violations=violations,
+               covariance=terms.covariance)
+
+
+SNAP_NATS = 0.5
+"""Largest loss of log-likelihood (in nats, at the noise floor) accepted to
+write a fitted constant in its exact form."""
+
+
+def _snapped(scorer: Scorer, score):
+    """The score of the law with exact constants (``1/(2*pi)`` for 0.159...),
+    when they fit as well as the fitted ones; else the score unchanged."""
+    if not score.is_valid:
+        return score
+    n = scorer.n_rows
+    tolerance = (score.nmse + NOISE_FLOOR) * math.exp(2 * SNAP_NATS / n) - NOISE_FLOOR
+
+    scored = {}  # each candidate is scored once, the accepted one included
+
+    def loss(law):
+        scored[law] = scorer.score_law(law, score.key, score.structure)
+        return scored[law].nmse if scored[law] is not None else math.inf
+
+    law = snap_constants(score.law, loss, tolerance)
+    if law is score.law:
+        return score
+    snapped = scored[law] if law in scored else scorer.score_law(law, score.key, score.structure)
+    return snapped if snapped is not None else score
+
