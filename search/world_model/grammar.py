@@ -100,6 +100,7 @@ class Grammar:
         self._derived: dict = {}
         self._exponent_costs: dict = {}
         self._banned_masks: dict = {}
+        self._arrays = None
         self.table = None
         if self.units:
             self._setup_units(table)
@@ -200,15 +201,7 @@ class Grammar:
                 return self._intern(None, extra + 1)
             if len(table.size) * len(costs) > MAX_REQUIREMENT_WORK:
                 return self._intern(None, min(costs.values()) + 1)
-            out = {}
-            for first in table.size:
-                best = INFINITE
-                for dim, cost in costs.items():
-                    second = subtract(dim, first) if op == "mul" else subtract(first, dim)
-                    best = min(best, table.least(second) + cost)
-                if best < INFINITE:
-                    out[first] = best
-            return self._intern(out, 0)
+            return self._intern(self._first_operand_costs(op, costs), 0)
         if op == "pow":
             if costs is None:
                 return self._intern(None, extra + 1)
@@ -220,6 +213,50 @@ class Grammar:
                         out[base] = min(out.get(base, INFINITE), cost + 1)
             return self._intern(out, 0)
         raise ValueError(f"no dimension rule for operator {op!r}")
+
+    def _first_operand_costs(self, op: str, costs: dict) -> dict:
+        """For each dimension the first operand of ``mul``/``div`` may take,
+        the fewest nodes still needed: the least second operand that makes a
+        required dimension, plus that requirement's cost.  All pairs at once
+        in numpy; this was the sampler's hottest loop under units."""
+        if not costs:
+            return {}
+        table_dims, table_sizes, order, sorted_keys = self._table_arrays()
+        required = np.array(list(costs), dtype=np.int64)
+        required_costs = np.array(list(costs.values()), dtype=np.int64)
+        if op == "mul":
+            second = required[None, :, :] - table_dims[:, None, :]
+        else:
+            second = table_dims[:, None, :] - required[None, :, :]
+        least = self._least_of(second, table_dims, table_sizes, order, sorted_keys)
+        best = (least + required_costs[None, :]).min(axis=1)
+        return {tuple(int(v) for v in table_dims[i]): int(best[i]) for i in np.flatnonzero(best < INFINITE)}
+
+    def _table_arrays(self):
+        """The dimension table as arrays: dims (m, w), least sizes, and a
+        sorted hash index for vectorized lookups."""
+        if self._arrays is None:
+            dims = np.array(list(self.table.size), dtype=np.int64).reshape(len(self.table.size), -1)
+            sizes = np.array(list(self.table.size.values()), dtype=np.int64)
+            keys = dims @ self._hash_weights(dims.shape[1])
+            order = np.argsort(keys, kind="stable")
+            self._arrays = (dims, sizes, order, keys[order])
+        return self._arrays
+
+    @staticmethod
+    def _hash_weights(width: int) -> np.ndarray:
+        return np.random.default_rng(20261127).integers(1, 2**62, size=width, dtype=np.int64)
+
+    def _least_of(self, dims, table_dims, table_sizes, order, sorted_keys) -> np.ndarray:
+        """``table.least`` of every dimension in ``dims`` (shape ``(..., w)``):
+        a hash lookup, confirmed against the stored dimension, so a hash
+        collision can only hide a dimension (a stricter mask), never invent one."""
+        with np.errstate(over="ignore"):
+            keys = dims @ self._hash_weights(dims.shape[-1])
+        position = np.minimum(np.searchsorted(sorted_keys, keys), len(sorted_keys) - 1)
+        candidate = order[position]
+        found = (sorted_keys[position] == keys) & np.all(table_dims[candidate] == dims, axis=-1)
+        return np.where(found, table_sizes[candidate], INFINITE)
 
     # --- token costs -------------------------------------------------------------
     def token_costs(self, requirement: Requirement) -> np.ndarray:
@@ -238,11 +275,22 @@ class Grammar:
             for i, dim in enumerate(self.leaf_dims):
                 costs[vocabulary.first_variable + i] = 1 + requirement.cost(dim)
             costs[vocabulary.constant:vocabulary.first_exponent] = 1 + requirement.cost(self.zero)
+            # operators with one dimension rule share one pass over the
+            # requirement: functions of a dimensionless argument are only
+            # dimensionless, and add and sub keep their operands' dimension
+            dimensionless = table.least_rooted("exp", self.zero) + requirement.cost(self.zero)
+            shared: dict[str, int] = {}
             for token, op in enumerate(self.op_names):
                 if op not in self.constraints.operators:
                     continue
-                costs[token] = min((table.least_rooted(op, dim) + cost for dim, cost in requirement.costs.items()),
-                                   default=INFINITE)
+                if op in DIMENSIONLESS_ARGUMENT:
+                    costs[token] = dimensionless
+                    continue
+                rule = "add" if op in ("add", "sub") else op
+                if rule not in shared:
+                    shared[rule] = min((table.least_rooted(rule, dim) + cost
+                                        for dim, cost in requirement.costs.items()), default=INFINITE)
+                costs[token] = shared[rule]
         requirement.token_costs = np.minimum(costs, INFINITE)
         return requirement.token_costs
 

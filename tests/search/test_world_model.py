@@ -290,3 +290,18 @@ def test_constraints_from_a_knowledge_file_with_hard_units(tmp_path):
     for expr, _ in samples:
         assert _violations(expr, constraints, ["d", "t"]) == []
         assert knowledge.prior(["d", "t"], "v")(expr) > -math.inf
+
+
+def test_proposals_run_torch_on_one_thread_and_restore_the_setting():
+    import torch
+
+    from search.world_model.proposer import single_threaded
+
+    before = torch.get_num_threads()
+    seen = []
+    with pytest.raises(RuntimeError):
+        with single_threaded():
+            seen.append(torch.get_num_threads())
+            raise RuntimeError("restored even when the block fails")
+    assert seen == [1]
+    assert torch.get_num_threads() == before
