@@ -305,3 +305,28 @@ def test_proposals_run_torch_on_one_thread_and_restore_the_setting():
             raise RuntimeError("restored even when the block fails")
     assert seen == [1]
     assert torch.get_num_threads() == before
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_vectorized_operand_requirements_equal_the_plain_loop(seed):
+    from search.world_model.dimension_table import INFINITE, subtract
+
+    rng = np.random.default_rng(seed)
+    constraints = _random_constraints(rng)
+    while not constraints.units_known:
+        constraints = _random_constraints(rng)
+    grammar = Grammar(Vocabulary(), constraints)
+    table = grammar.table
+    dims = list(table.size)
+    for _ in range(20):
+        picked = rng.choice(len(dims), size=min(len(dims), int(rng.integers(1, 12))), replace=False)
+        costs = {dims[i]: int(rng.integers(0, 8)) for i in picked}
+        costs[tuple(int(v) for v in rng.integers(-3, 4, len(dims[0])) * 1728)] = 1  # maybe off the table
+        for op in ("mul", "div"):
+            expected = {}
+            for first in table.size:
+                best = min(table.least(subtract(d, first) if op == "mul" else subtract(first, d)) + c
+                           for d, c in costs.items())
+                if best < INFINITE:
+                    expected[first] = best
+            assert grammar._first_operand_costs(op, costs) == expected
