@@ -46,7 +46,7 @@ def _law(score, probability: float, prior) -> Law:
     return Law(score.law, score.complexity, score.mse, score.log_posterior, float(probability),
                log_likelihood=terms.log_likelihood, log_prior=terms.log_knowledge_prior,
                log_structure_prior=terms.log_structure_prior, violations=violations,
-               covariance=terms.covariance)
+               covariance=terms.covariance, sigma=float(terms.sigma))
 
 
 SNAP_NATS = 0.5

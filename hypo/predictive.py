@@ -10,7 +10,9 @@ Gaussian at ``x``:
 where ``J_k`` is the gradient of ``f_k`` in its constants (finite
 differences), ``Σ_k`` their Laplace covariance (``Law.covariance``; no such
 term when it is unknown) and ``noise(x)`` the noise sd of
-``FitResult.noise``: ``sigma`` (absolute) or ``sigma * |f_k(x)|`` (relative).
+``FitResult.noise``: ``sigma_k`` (absolute) or ``sigma_k * |f_k(x)|``
+(relative), with ``sigma_k`` law k's own noise scale (``Law.sigma``; a law
+that fits worse predicts with wider noise) or the result's when unknown.
 
 The mixture's mean and sd are exact; its quantiles are found by bisection on
 the mixture's CDF.  Two further summaries guard extrapolation:
@@ -176,7 +178,8 @@ def law_moments(law: "Law", columns: dict, n_points: int, noise: dict) -> tuple[
 def noise_sd(law: "Law", mean: np.ndarray, noise: dict) -> np.ndarray:
     """Noise sd at each point under the result's noise model.
 
-    ``"absolute"``: ``sigma``; ``"relative"``: ``sigma * |f(x)|``;
+    ``"absolute"``: ``sigma``; ``"relative"``: ``sigma * |f(x)|``, with the
+    law's own ``sigma`` when known, else the result's;
     ``"per-row"`` (uncertainties given per training row): none is known at a
     new input, so the band is for the law's value, without noise.  Student-t
     noise is approximated by a Gaussian of the same scale.  Without a noise
@@ -186,7 +189,7 @@ def noise_sd(law: "Law", mean: np.ndarray, noise: dict) -> np.ndarray:
     model = noise.get("model", "absolute")
     if model == "per-row":
         return np.zeros_like(mean)
-    sigma = noise.get("sigma")
+    sigma = law.sigma if math.isfinite(law.sigma) else noise.get("sigma")
     if sigma is None or not math.isfinite(sigma):
         return np.full_like(mean, math.sqrt(law.mse) if math.isfinite(law.mse) else math.nan)
     if model == "relative":

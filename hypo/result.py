@@ -49,6 +49,9 @@ class Law:
     covariance : numpy.ndarray or None
         Laplace covariance of the free constants, in the preorder of
         ``expr.constants()``; None when unknown (no parameter uncertainty).
+    sigma : float
+        This law's own noise scale (estimated from its residuals, or the
+        given one); NaN when unknown, and the result's noise model is used.
     """
 
     expr: Expr
@@ -61,6 +64,7 @@ class Law:
     log_structure_prior: float = math.nan
     violations: dict[str, float] = field(default_factory=dict, compare=False)
     covariance: np.ndarray | None = field(default=None, compare=False, repr=False)
+    sigma: float = math.nan
 
     @property
     def probability(self) -> float:
@@ -94,6 +98,7 @@ class Law:
             "log_structure_prior": self.log_structure_prior,
             "violations": {str(k): float(v) for k, v in self.violations.items()},
             "covariance": None if self.covariance is None else np.asarray(self.covariance, dtype=float).tolist(),
+            "sigma": self.sigma if math.isfinite(self.sigma) else None,
         }
 
 

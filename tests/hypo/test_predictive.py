@@ -175,3 +175,17 @@ def test_per_row_noise_leaves_only_the_parameter_uncertainty():
     fit = result_of([law(call("mul", const(2.0), X), 1.0, np.array([[0.01]]))],
                     {"model": "per-row", "sigma": float("nan")})
     np.testing.assert_allclose(fit.predictive({"x": np.array([3.0])}).std, [0.3])
+
+
+def test_each_law_predicts_with_its_own_noise_scale():
+    # the worse-fitting law has the larger estimated noise, and its band is wider
+    tight = Law(call("mul", const(2.0), X), 1.0, 0.01, np.log(0.5), 0.5, sigma=0.1)
+    loose = Law(call("mul", const(2.1), X), 1.0, 0.09, np.log(0.5), 0.5, sigma=0.3)
+    fit = result_of([tight, loose], {"model": "absolute", "sigma": 0.1})
+    x = {"x": np.array([1.0])}
+    stds = [posterior_predictive(result_of([one], {"model": "absolute", "sigma": 0.1}), x).std[0]
+            for one in (tight, loose)]
+    np.testing.assert_allclose(stds, [0.1, 0.3])
+    # the mixture's variance: mean of the two noise variances plus the spread of the means
+    mixture = fit.predictive(x)
+    np.testing.assert_allclose(mixture.std[0] ** 2, 0.5 * (0.01 + 0.09) + 0.25 * 0.1**2)
