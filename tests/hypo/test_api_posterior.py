@@ -106,3 +106,17 @@ def test_the_time_limit_covers_seeds_search_and_sampling(noisy_frame):
     started = time.perf_counter()
     hypo.fit(noisy_frame[["x", "z", "y"]], "y", time_limit=4, seed=0)
     assert time.perf_counter() - started < 4 + 4
+
+
+def test_a_given_structure_prior_is_the_one_that_scores_the_laws(noisy_frame):
+    from hypo.structure_prior import StructurePrior
+
+    strict = StructurePrior(nats_per_node=2 * math.log(10.0), repeat_nats=0.5)
+    result = hypo.fit(noisy_frame[["x", "z", "y"]], "y", max_evals=300, time_limit=None, seed=1, mcmc=False,
+                      structure_prior=strict)
+    for law in result.hypotheses[:5]:
+        assert law.log_structure_prior == pytest.approx(strict.log_prior(law.expr))
+        assert law.log_structure_prior != pytest.approx(StructurePrior().log_prior(law.expr))
+    with pytest.raises(HypoError, match="structure_prior must be a") as info:
+        hypo.fit(noisy_frame, "y", max_evals=50, time_limit=None, structure_prior={"nats_per_node": 3})
+    assert "\n" not in str(info.value)
