@@ -162,7 +162,7 @@ def _grow(matrix, target, first, max_terms: int, scale: float) -> list[tuple[lis
 
 
 def sparse_sum_seeds(columns: dict, y: np.ndarray, operators=(), max_terms: int = MAX_TERMS,
-                     n_starts: int = N_STARTS, terms=None, intercept: bool = False) -> list[Expr]:
+                     n_starts: int = N_STARTS, terms=None, intercept: str = "never") -> list[Expr]:
     """Sparse regressions ``c0 + c1*t1 + ... + ck*tk`` for k = 1..max_terms.
 
     From each of the ``n_starts`` best single terms, terms are added
@@ -170,6 +170,11 @@ def sparse_sum_seeds(columns: dict, y: np.ndarray, operators=(), max_terms: int 
     lowers the error (matching pursuit with replacement).  The several
     starts repair a wrong first pick, the commonest failure of greedy
     selection when every true term correlates with the target about equally.
+
+    ``intercept`` says whether the seeds carry the constant term ``c0``:
+    ``"never"`` (an outer offset fitted around the law stands in for it),
+    ``"always"``, or ``"if_needed"`` (the sum alone, and with ``c0`` too
+    unless it is negligible).
     """
     if terms is None:
         terms = _term_dictionary(columns, [g for g in FUNCTIONS if g in operators])
@@ -189,13 +194,22 @@ def sparse_sum_seeds(columns: dict, y: np.ndarray, operators=(), max_terms: int 
             size = len(chosen)
             if size not in best_by_size or error < best_by_size[size][0]:
                 best_by_size[size] = (error, chosen)
-    return [_fitted_sum(terms, best_by_size[k][1], y, intercept) for k in sorted(best_by_size)]
+    seeds = []
+    for k in sorted(best_by_size):
+        seeds += _fitted_sums(terms, best_by_size[k][1], y, intercept)
+    return seeds
 
 
-def _fitted_sum(terms, chosen: list[int], y: np.ndarray, intercept: bool) -> Expr:
-    """``t1 + c2*t2 + ... (+ c0)`` with the least-squares coefficients divided
-    by the first one, as starting values for the constant fit (the first
-    coefficient becomes the law's outer scale)."""
+NEGLIGIBLE_INTERCEPT = 1e-9
+"""An intercept below this fraction of ``max|y|`` is rounding, not a term."""
+
+
+def _fitted_sums(terms, chosen: list[int], y: np.ndarray, intercept: str) -> list[Expr]:
+    """``t1 + c2*t2 + ...`` (with ``+ c0`` as ``intercept`` says) with the
+    least-squares coefficients divided by the first one, as starting values
+    for the constant fit (the first coefficient becomes the law's outer
+    scale).  A sum under a root or an inverse needs its own constant term,
+    which no outer offset can stand in for: ``sqrt(1 + p1**2 + p2**2)``."""
     design = np.column_stack([terms[i][1] for i in chosen] + [np.ones(len(y))])
     coefficients, *_ = np.linalg.lstsq(design, y, rcond=None)
     lead = coefficients[0] if coefficients[0] != 0 and np.isfinite(coefficients[0]) else 1.0
@@ -203,7 +217,13 @@ def _fitted_sum(terms, chosen: list[int], y: np.ndarray, intercept: bool) -> Exp
     result = terms[chosen[0]][0]()
     for i, c in zip(chosen[1:], relative[1:-1]):
         result = call("add", result, call("mul", const(c), terms[i][0]()))
-    return call("add", result, const(relative[-1])) if intercept else result
+    with_offset = call("add", result, const(relative[-1]))
+    if intercept == "always":
+        return [with_offset]
+    offset = coefficients[-1]
+    if intercept == "never" or not np.isfinite(offset) or abs(offset) <= NEGLIGIBLE_INTERCEPT * np.max(np.abs(y)):
+        return [result]
+    return [result, with_offset]
 
 
 def _normalized_matrix(terms) -> np.ndarray:
@@ -229,7 +249,8 @@ def transformed_sum_seeds(columns: dict, y: np.ndarray, operators=()) -> list[Ex
             continue
         with np.errstate(all="ignore"):
             transformed = y ** float(power)
-        for seed in sparse_sum_seeds(columns, transformed, operators, terms=terms):
+        for seed in sparse_sum_seeds(columns, transformed, operators, terms=terms,
+                                     intercept="never" if power == 1 else "if_needed"):
             seeds.append(seed if power == 1 else call("sqrt" if power == 2 else "inv", seed))
     return seeds
 
@@ -329,6 +350,6 @@ def factored_sum_seeds(columns: dict, y: np.ndarray, operators=()) -> list[Expr]
         builder, _ = factors[position]
         with np.errstate(all="ignore"):
             inner_seeds = sparse_sum_seeds(columns, remainders[:, position], operators, n_starts=1,
-                                           terms=terms, intercept=True)
+                                           terms=terms, intercept="always")
         seeds += [call("mul", builder(), inner) for inner in inner_seeds]
     return seeds

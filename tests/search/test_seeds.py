@@ -55,6 +55,17 @@ def test_transformed_sum_recovers_a_root_of_a_sum():
     assert best_error(transformed_sum_seeds(cols, y, DEFAULT_OPERATORS), cols, y) < 1e-20
 
 
+@pytest.mark.parametrize("law", [
+    lambda c: np.sqrt(1 + c["a"] ** 2 + c["b"] ** 2),   # a magnitude in pi groups (III.10.19)
+    lambda c: 1 / (2.0 + 1 / c["a"] + c["b"]),
+])
+def test_a_sum_under_a_root_or_an_inverse_keeps_its_constant_term(law):
+    # the outer offset fitted around a law cannot stand in for a constant inside it
+    cols = columns(["a", "b"])
+    y = law(cols)
+    assert best_error(transformed_sum_seeds(cols, y, DEFAULT_OPERATORS), cols, y) < 1e-20
+
+
 def test_factored_sum_recovers_a_factor_times_a_sum():
     cols = columns(["alpha", "beta", "theta"])
     y = cols["beta"] * (1 + cols["alpha"] * np.cos(cols["theta"]))
