@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from hypo.equivalence import distinct_laws
 from hypo.posterior import NOISE_FLOOR, posterior_by_structure
 from hypo.result import Law
 from hypo.scoring import Scorer
-from hypo.snapping import snap_constants
+from hypo.constants import fit_constants
+from hypo.snapping import simple_form_within, snap_constants
 
 N_REFIT = 25
 """How many of the best laws are refitted on all rows before reporting."""
@@ -28,6 +31,8 @@ def final_laws(scorer: Scorer, hall, prior) -> tuple[list[Law], list[Law], float
         seen.add(score.key)
         refitted.append(scorer.with_full_posterior(_snapped(scorer, scorer.refit(score))))
     refitted = [s for s in refitted if s.is_valid]
+    refitted.sort(key=lambda s: s.log_posterior, reverse=True)
+    refitted[:N_NOISY_SNAP] = [_snapped_within_noise(scorer, s) for s in refitted[:N_NOISY_SNAP]]
     refitted.sort(key=lambda s: s.log_posterior, reverse=True)
     refitted = distinct_laws(refitted, scorer.columns)
     probabilities = posterior_by_structure([s.key for s in refitted], [s.log_posterior for s in refitted])
@@ -73,4 +78,51 @@ def _snapped(scorer: Scorer, score):
         return score
     snapped = scored[law] if law in scored else scorer.score_law(law, score.key, score.structure)
     return snapped if snapped is not None else score
+
+
+N_NOISY_SNAP = 8
+"""How many of the most probable laws are tried with noisy constants written
+exactly (each try is a refit and a full posterior)."""
+
+NOISY_SNAP_SIGMAS = 2.0
+"""A noisy constant is tried as an exact form within this many of its
+standard deviations (Laplace covariance)."""
+
+
+def _snapped_within_noise(scorer: Scorer, score):
+    """The law with constants the data know only roughly written exactly,
+    where the full posterior prefers it: fixing a constant saves its Occam
+    cost, and the likelihood loss of a value within its error bars is small.
+    Bayesian model comparison, one constant at a time (``score`` must carry
+    the full posterior terms)."""
+    terms = score.terms
+    if terms is None or terms.covariance is None or not score.is_valid:
+        return score
+    deviations = np.sqrt(np.clip(np.diag(np.atleast_2d(terms.covariance)), 0.0, None))
+    positions = [i for i, node in enumerate(score.law.walk()) if node.op == "const"]
+    if len(positions) != len(deviations):
+        return score
+    best = score
+    for index, deviation in sorted(zip(positions, deviations), reverse=True):  # later indices stay valid
+        exact = simple_form_within(best.law.subtree(index).value, NOISY_SNAP_SIGMAS * deviation)
+        if exact is None:
+            continue
+        candidate = _refitted(scorer, best.law.replace_at(index, exact), score)
+        if candidate is not None and candidate.log_posterior > best.log_posterior:
+            best = candidate
+    return best
+
+
+def _refitted(scorer: Scorer, law, score):
+    """``law`` with its remaining free constants refitted, under the full posterior; None if invalid."""
+    if law.n_constants:
+        fit = fit_constants(law, scorer.columns, scorer.y, linear_scaling=False, max_iterations=50,
+                            weights=scorer.weights)
+        if not math.isfinite(fit.mse):
+            return None
+        law = law.with_constants(fit.params)
+    fitted = scorer.score_law(law, score.key, score.structure)
+    if fitted is None or not fitted.is_valid:
+        return None
+    return scorer.with_full_posterior(fitted)
 

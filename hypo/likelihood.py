@@ -16,9 +16,10 @@ Two layers, each callable on its own:
     with H the Gauss–Newton Hessian of the negative log posterior in θ and θ*
     its mode.  Exact for laws linear in their constants under Gaussian noise
     of known scale.  A constant the predictions do not move with at all
-    drops out (its prior integrates to one).  Falls back to BIC
-    (``log p(D|θ̂) − k/2·log n``) when H is singular or too ill-conditioned
-    to trust.
+    drops out (its prior integrates to one).  Falls back to a BIC-like
+    ``log p(D|θ̂) − k/2·log(Σ y²/σ²)`` (the Laplace cost of a well-identified
+    constant under the data-scaled prior, ``k/2·log(n·SNR²)``) when H is
+    singular or too ill-conditioned to trust.
 
 Combining this with the structure and knowledge priors is left to
 ``hypo.posterior``; fitting the constants to ``hypo.constants``.
@@ -308,10 +309,16 @@ def laplace_evidence(expr: Expr, columns: dict, y: np.ndarray, config: Likelihoo
     if k == 0:
         return Evidence(likelihood.total, likelihood, 0.0, np.zeros((0, 0)), "exact")
     jacobian = _jacobian(function, columns, params, prediction)
-    bic = Evidence(likelihood.total - 0.5 * k * math.log(max(len(y), 2)), likelihood, 0.0, None, "bic")
+    precision = 1.0 / likelihood.row_sigma**2
+    # The fallback charges each constant what the Laplace step charges a
+    # well-identified one under the data-scaled prior, 1/2 log(sum y²/σ²) =
+    # 1/2 log(n·SNR²), not BIC's 1/2 log n: a law must not become cheaper
+    # for having constants the data barely tell apart.
+    signal = float(precision @ (y * y)) if np.all(np.isfinite(precision)) else math.nan
+    per_constant = 0.5 * math.log(max(signal if math.isfinite(signal) else len(y), 2.0))
+    bic = Evidence(likelihood.total - k * per_constant, likelihood, 0.0, None, "bic")
     if not np.all(np.isfinite(jacobian)):
         return bic
-    precision = 1.0 / likelihood.row_sigma**2
     # A constant the predictions do not move with at all (an offset of 0.7
     # on masses of 1e30 kg) leaves its prior untouched, and a prior
     # integrates to one: it drops out of the integral here, and its only
@@ -387,8 +394,9 @@ def _jacobian(function, columns: dict, params: np.ndarray, prediction: np.ndarra
         up, down = params.copy(), params.copy()
         up[j] += step
         down[j] -= step
-        jacobian[:, j] = (_predict(function, columns, up, len(prediction))
-                          - _predict(function, columns, down, len(prediction))) / (2 * step)
+        with np.errstate(all="ignore"):  # an overflowing law is caught by the finiteness checks
+            jacobian[:, j] = (_predict(function, columns, up, len(prediction))
+                              - _predict(function, columns, down, len(prediction))) / (2 * step)
     return jacobian
 
 

@@ -55,6 +55,30 @@ def exact_form(value: float) -> Expr | None:
     return None
 
 
+SIMPLE_DENOMINATOR = 4
+"""Largest denominator of the exact forms tried for a constant known only
+to within its uncertainty: halves, thirds and quarters (of pi and the rest),
+not the dense set of every p/q with q <= 12 that some fraction always hits."""
+
+
+def simple_form_within(value: float, window: float) -> Expr | None:
+    """The simplest ``p/q * m`` (q <= :data:`SIMPLE_DENOMINATOR`) within
+    ``window`` of ``value``, or None: a candidate for a noisy fitted constant,
+    ``window`` a few of its standard deviations."""
+    if not (math.isfinite(value) and math.isfinite(window) and window > 0) or value == 0.0:
+        return None
+    for multiplier, expression, divide in MULTIPLIERS:
+        ratio = value * multiplier if divide else value / multiplier
+        for q in range(1, SIMPLE_DENOMINATOR + 1):
+            p = round(ratio * q)
+            if p == 0 or abs(p) > MAX_NUMERATOR or math.gcd(p, q) != 1:
+                continue
+            exact = p / q / multiplier if divide else p / q * multiplier
+            if abs(exact - value) <= window:
+                return _build(Fraction(p, q), expression, divide)
+    return None
+
+
 def _build(fraction: Fraction, multiplier: Expr | None, divide: bool) -> Expr:
     p, q = fraction.numerator, fraction.denominator
     if multiplier is None:
