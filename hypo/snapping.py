@@ -56,22 +56,26 @@ def exact_form(value: float) -> Expr | None:
 
 
 SIMPLE_DENOMINATOR = 4
-"""Largest denominator of the exact forms tried for a constant known only
-to within its uncertainty: halves, thirds and quarters (of pi and the rest),
-not the dense set of every p/q with q <= 12 that some fraction always hits."""
+SIMPLE_NUMERATOR = 8
+SIMPLE_MULTIPLIERS = MULTIPLIERS[:3]
+"""The exact forms tried for a constant known only to within its
+uncertainty: ``p/q``, ``p/q*pi`` and ``p/(q*pi)`` with ``|p| <= 8`` and
+``q <= 4`` (``1/2``, ``3/2``, ``2*pi``, ``1/(4*pi)``), not the dense set
+used for constants fitted to rounding precision, in which a value known to
+0.1% would nearly always find some fraction to snap to."""
 
 
 def simple_form_within(value: float, window: float) -> Expr | None:
-    """The simplest ``p/q * m`` (q <= :data:`SIMPLE_DENOMINATOR`) within
-    ``window`` of ``value``, or None: a candidate for a noisy fitted constant,
-    ``window`` a few of its standard deviations."""
+    """The simplest ``p/q * m`` of the sparse set above within ``window`` of
+    ``value``, or None: a candidate for a noisy fitted constant, ``window``
+    a few of its standard deviations."""
     if not (math.isfinite(value) and math.isfinite(window) and window > 0) or value == 0.0:
         return None
-    for multiplier, expression, divide in MULTIPLIERS:
+    for multiplier, expression, divide in SIMPLE_MULTIPLIERS:
         ratio = value * multiplier if divide else value / multiplier
         for q in range(1, SIMPLE_DENOMINATOR + 1):
             p = round(ratio * q)
-            if p == 0 or abs(p) > MAX_NUMERATOR or math.gcd(p, q) != 1:
+            if p == 0 or abs(p) > SIMPLE_NUMERATOR or math.gcd(p, q) != 1:
                 continue
             exact = p / q / multiplier if divide else p / q * multiplier
             if abs(exact - value) <= window:

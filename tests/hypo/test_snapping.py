@@ -54,3 +54,42 @@ def test_folded_numbers_are_written_symbolically():
     law = call("mul", num(1 / (2 * math.pi)), var("x"))
     snapped = snap_constants(law, lambda e: 0.0, tolerance=0.0)
     assert "pi" in to_string(snapped)
+
+
+@pytest.mark.parametrize("value, window, text", [
+    (0.50031, 1e-3, "1/2"),
+    (0.07960, 2e-4, "1/(4*pi)"),
+    (-6.2795, 0.01, "-2*pi"),
+    (0.93, 1e-3, None),       # no half, third or quarter of a known multiplier is near
+    (0.50031, 0.0, None),     # no window, no snap
+])
+def test_a_noisy_constant_is_offered_only_simple_forms_within_its_window(value, window, text):
+    from hypo.snapping import simple_form_within
+
+    form = simple_form_within(value, window)
+    if text is None:
+        assert form is None
+    else:
+        assert to_string(form).replace(" ", "") == text.replace(" ", "") or \
+            math.isclose(float(evaluate(form, {})[0]), eval(text, {"pi": math.pi}), rel_tol=1e-12)
+        assert abs(float(evaluate(form, {})[0]) - value) <= window
+
+
+def test_final_laws_write_a_noisy_constant_exactly_when_the_posterior_prefers_it():
+    from hypo.final_laws import _snapped_within_noise
+    from hypo.posterior import NOISE_FLOOR  # noqa: F401  (the scorer's floor applies)
+    from hypo.scoring import PosteriorModel, Scorer
+
+    rng = np.random.default_rng(5)
+    x = rng.uniform(0.5, 4.0, 1000)
+    y = 3.0 * np.exp(-x / 2) * (1 + 0.01 * rng.normal(size=1000))
+    scorer = Scorer({"x": x}, y, np.random.default_rng(0), posterior_model=PosteriorModel(), full_posterior=True)
+    structure = call("mul", const(1.0), call("exp", call("mul", const(-1.0), var("x"))))
+    fitted = scorer.with_full_posterior(scorer.refit(scorer(structure)))
+    inner = [c for c in fitted.law.constants()]
+    assert not any(abs(c + 0.5) < 1e-6 for c in inner)  # noise keeps the fit off the exact value
+    snapped = _snapped_within_noise(scorer, fitted)
+    assert snapped.log_posterior > fitted.log_posterior
+    assert snapped.law.n_constants < fitted.law.n_constants
+    prediction = evaluate(snapped.law, {"x": x})
+    assert np.allclose(prediction, 3.0 * np.exp(-x / 2), rtol=0.01)
