@@ -6,7 +6,12 @@ see that two laws are the same.  Each constant is compared with
 ``p/q * m`` for small integers ``p, q`` and a few multipliers ``m`` that
 physics formulas carry (pi and its powers, square roots of 2 and pi).  A
 snap is kept only when the law with the exact number fits as well as the
-fitted one (``loss`` decides), so noisy data keep their fitted constants.
+fitted one (``loss`` decides).
+
+A constant fitted to noisy data is known only to within its error bars:
+:func:`simple_form_within` offers a sparse set of exact forms inside them
+(``1/2``, ``2*pi``, ``1/(4*pi)``), and ``hypo.final_laws`` keeps one only
+where the full posterior prefers the law with one constant fewer.
 """
 
 from __future__ import annotations
