@@ -107,10 +107,23 @@ def _snapped_within_noise(scorer: Scorer, score):
         exact = simple_form_within(best.law.subtree(index).value, NOISY_SNAP_SIGMAS * deviation)
         if exact is None:
             continue
-        candidate = _refitted(scorer, best.law.replace_at(index, exact), score)
+        candidate = _refitted(scorer, _with_exact(best.law, index, exact), score)
         if candidate is not None and candidate.log_posterior > best.log_posterior:
             best = candidate
     return best
+
+
+def _with_exact(law, index: int, exact):
+    """``law`` with the constant at ``index`` replaced by ``exact``; a factor
+    of exactly 1 is dropped rather than written (``I1``, not ``1*I1``)."""
+    if exact.op == "num" and exact.name is None and exact.value == 1.0:
+        for position, node in enumerate(law.walk()):
+            if node.op != "mul":
+                continue
+            second = position + 1 + sum(1 for _ in node.children[0].walk())
+            if index in (position + 1, second):
+                return law.replace_at(position, node.children[1 if index == position + 1 else 0])
+    return law.replace_at(index, exact)
 
 
 def _refitted(scorer: Scorer, law, score):

@@ -93,3 +93,11 @@ def test_final_laws_write_a_noisy_constant_exactly_when_the_posterior_prefers_it
     assert snapped.law.n_constants < fitted.law.n_constants
     prediction = evaluate(snapped.law, {"x": x})
     assert np.allclose(prediction, 3.0 * np.exp(-x / 2), rtol=0.01)
+
+
+def test_a_unit_factor_is_dropped_not_written():
+    from hypo.final_laws import _with_exact
+
+    law = call("add", call("mul", const(0.9986), var("a")), call("mul", var("b"), const(2.0)))
+    assert to_string(_with_exact(law, 2, num(1.0))) == "a + b*2.0"
+    assert to_string(_with_exact(law, 6, num(1.0))) == "0.9986*a + b"
