@@ -35,7 +35,8 @@ import numpy as np
 
 from hypo.canonical import structure_key
 from hypo.expr import Expr
-from hypo.likelihood import LikelihoodConfig, laplace_evidence
+from hypo.evidence import laplace_evidence
+from hypo.likelihood import LikelihoodConfig
 from hypo.structure_prior import StructurePrior
 
 NOISE_FLOOR = 1e-10
@@ -91,7 +92,7 @@ class PosteriorTerms:
     sigma : float
         Noise scale of a row of weight 1 (NaN with per-row uncertainties).
     method : str
-        How the constants were integrated out (see ``hypo.likelihood.Evidence``),
+        How the constants were integrated out (see ``hypo.evidence.Evidence``),
         or ``"rejected"`` when a prior ruled the law out before evaluation.
     pointwise_log_likelihood : numpy.ndarray or None
         Per-row log-likelihood at θ̂ (for pointwise model comparison).

@@ -9,7 +9,8 @@ import pytest
 from scipy import integrate, stats
 
 from hypo.expr import call, const, var
-from hypo.likelihood import ConstantPrior, LikelihoodConfig, laplace_evidence, log_likelihood
+from hypo.evidence import laplace_evidence
+from hypo.likelihood import ConstantPrior, LikelihoodConfig, log_likelihood
 
 
 @pytest.fixture
