@@ -20,6 +20,8 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Iterable
 
+import numpy as np
+
 QUANTUM = 1728
 """Dimension exponents are stored as integer multiples of 1/1728 (= 1/(2^6 3^3)),
 so halving, thirding and the exponents of ``search.space.EXPONENTS`` stay exact
@@ -95,6 +97,7 @@ class DimensionTable:
         self.size: dict[Dim, int] = {}
         self.rooted: dict[str, dict[Dim, int]] = {"mul": {}, "div": {}}
         self._rooted_cache: dict = {}
+        self._arrays = None
         self._build([self.zero, *leaves], min(max_size, MAX_TABLE_SIZE))
 
     def _inside(self, dim: Dim | None) -> bool:
@@ -142,6 +145,33 @@ class DimensionTable:
         """Fewest nodes of a tree with dimension ``dim`` (``INFINITE`` if none known)."""
         return INFINITE if dim is None else self.size.get(dim, INFINITE)
 
+    def dimension_array(self) -> np.ndarray:
+        """The known dimensions as rows of an int array, in the order of ``size``."""
+        return self._indexed()[0]
+
+    def least_many(self, dims: np.ndarray) -> np.ndarray:
+        """:meth:`least` of every dimension in ``dims`` (shape ``(..., width)``)
+        at once: a hash lookup confirmed against the stored dimension, so a
+        collision can only hide a dimension (a stricter mask), never invent one."""
+        table_dims, sizes, order, sorted_keys = self._indexed()
+        with np.errstate(over="ignore"):
+            keys = dims @ _hash_weights(dims.shape[-1])
+        position = np.minimum(np.searchsorted(sorted_keys, keys), len(sorted_keys) - 1)
+        candidate = order[position]
+        found = (sorted_keys[position] == keys) & np.all(table_dims[candidate] == dims, axis=-1)
+        return np.where(found, sizes[candidate], INFINITE)
+
+    def _indexed(self):
+        """Dimensions (m, width), their least sizes, and a sorted hash index (built once)."""
+        if self._arrays is None:
+            dims = np.array(list(self.size), dtype=np.int64).reshape(len(self.size), -1)
+            sizes = np.array(list(self.size.values()), dtype=np.int64)
+            with np.errstate(over="ignore"):
+                keys = dims @ _hash_weights(dims.shape[1])
+            order = np.argsort(keys, kind="stable")
+            self._arrays = (dims, sizes, order, keys[order])
+        return self._arrays
+
     def least_rooted(self, op: str, dim: Dim) -> int:
         """Fewest nodes of a tree of dimension ``dim`` whose root is ``op``."""
         key = (op, dim)
@@ -166,3 +196,8 @@ class DimensionTable:
                     best = min(best, 2 + self.least(scale(dim, 1 / exponent)))
             return best
         raise ValueError(f"no dimension rule for operator {op!r}")
+
+
+def _hash_weights(width: int) -> np.ndarray:
+    """Fixed random multipliers hashing an integer dimension vector to one int64."""
+    return np.random.default_rng(20261127).integers(1, 2**62, size=width, dtype=np.int64)

@@ -100,7 +100,6 @@ class Grammar:
         self._derived: dict = {}
         self._exponent_costs: dict = {}
         self._banned_masks: dict = {}
-        self._arrays = None
         self.table = None
         if self.units:
             self._setup_units(table)
@@ -221,42 +220,13 @@ class Grammar:
         in numpy; this was the sampler's hottest loop under units."""
         if not costs:
             return {}
-        table_dims, table_sizes, order, sorted_keys = self._table_arrays()
+        table_dims = self.table.dimension_array()
         required = np.array(list(costs), dtype=np.int64)
         required_costs = np.array(list(costs.values()), dtype=np.int64)
-        if op == "mul":
-            second = required[None, :, :] - table_dims[:, None, :]
-        else:
-            second = table_dims[:, None, :] - required[None, :, :]
-        least = self._least_of(second, table_dims, table_sizes, order, sorted_keys)
+        pairs = required[None, :, :] - table_dims[:, None, :]  # mul: first + second = required
+        least = self.table.least_many(pairs if op == "mul" else -pairs)
         best = (least + required_costs[None, :]).min(axis=1)
         return {tuple(int(v) for v in table_dims[i]): int(best[i]) for i in np.flatnonzero(best < INFINITE)}
-
-    def _table_arrays(self):
-        """The dimension table as arrays: dims (m, w), least sizes, and a
-        sorted hash index for vectorized lookups."""
-        if self._arrays is None:
-            dims = np.array(list(self.table.size), dtype=np.int64).reshape(len(self.table.size), -1)
-            sizes = np.array(list(self.table.size.values()), dtype=np.int64)
-            keys = dims @ self._hash_weights(dims.shape[1])
-            order = np.argsort(keys, kind="stable")
-            self._arrays = (dims, sizes, order, keys[order])
-        return self._arrays
-
-    @staticmethod
-    def _hash_weights(width: int) -> np.ndarray:
-        return np.random.default_rng(20261127).integers(1, 2**62, size=width, dtype=np.int64)
-
-    def _least_of(self, dims, table_dims, table_sizes, order, sorted_keys) -> np.ndarray:
-        """``table.least`` of every dimension in ``dims`` (shape ``(..., w)``):
-        a hash lookup, confirmed against the stored dimension, so a hash
-        collision can only hide a dimension (a stricter mask), never invent one."""
-        with np.errstate(over="ignore"):
-            keys = dims @ self._hash_weights(dims.shape[-1])
-        position = np.minimum(np.searchsorted(sorted_keys, keys), len(sorted_keys) - 1)
-        candidate = order[position]
-        found = (sorted_keys[position] == keys) & np.all(table_dims[candidate] == dims, axis=-1)
-        return np.where(found, table_sizes[candidate], INFINITE)
 
     # --- token costs -------------------------------------------------------------
     def token_costs(self, requirement: Requirement) -> np.ndarray:
