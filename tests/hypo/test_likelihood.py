@@ -197,3 +197,22 @@ def test_evidence_never_exceeds_the_best_likelihood_for_absurd_constants():
     law = parse("3229601921803655.5 - 1.2293432872917612e+107*((G/(2 + sqrt(a**3/M))**G)**3)**3", ["a", "M", "G"])
     evidence = laplace_evidence(law, columns, y, weights=1 / y**2)
     assert evidence.log_evidence <= evidence.likelihood.total + 1e-9
+
+
+def test_the_fallback_charges_each_constant_the_laplace_scale_not_half_log_n():
+    # two constants that only ever act as their sum: the Hessian is too
+    # ill-conditioned to trust, and the fallback must not be cheaper than
+    # the Laplace cost of one well-identified constant, 1/2 log(sum y²/σ²)
+    rng = np.random.default_rng(11)
+    x = rng.uniform(1.0, 2.0, 200)
+    y = 2.0 * x + rng.normal(0.0, 1e-5, 200)
+    law = call("add", call("mul", const(1.0), var("x")), call("mul", const(1.0), var("x")))
+    config = LikelihoodConfig(sigma=1e-5)
+    evidence = laplace_evidence(law, {"x": x}, y, config)
+    assert evidence.method == "bic"
+    per_constant = 0.5 * math.log(float(np.sum(y**2)) / 1e-5**2)
+    assert evidence.log_evidence == pytest.approx(evidence.likelihood.total - 2 * per_constant)
+    one = laplace_evidence(call("mul", const(2.0), var("x")), {"x": x}, y, config)
+    assert one.method == "laplace"
+    # one well-identified constant costs about the same under Laplace
+    assert one.likelihood.total - one.log_evidence == pytest.approx(per_constant, abs=2.0)
