@@ -99,18 +99,26 @@ def _snapped_within_noise(scorer: Scorer, score):
     if terms is None or terms.covariance is None or not score.is_valid:
         return score
     deviations = np.sqrt(np.clip(np.diag(np.atleast_2d(terms.covariance)), 0.0, None))
-    positions = [i for i, node in enumerate(score.law.walk()) if node.op == "const"]
-    if len(positions) != len(deviations):
+    if len(deviations) != score.law.n_constants:
         return score
     best = score
-    for index, deviation in sorted(zip(positions, deviations), reverse=True):  # later indices stay valid
-        exact = simple_form_within(best.law.subtree(index).value, NOISY_SNAP_SIGMAS * deviation)
+    # constants are visited last to first by their rank among the constants:
+    # a replacement (which may drop a ``*1`` node and shift the preorder
+    # positions after it) leaves the ranks of the earlier constants alone
+    for rank in reversed(range(len(deviations))):
+        index = _constant_positions(best.law)[rank]
+        exact = simple_form_within(best.law.subtree(index).value, NOISY_SNAP_SIGMAS * deviations[rank])
         if exact is None:
             continue
         candidate = _refitted(scorer, _with_exact(best.law, index, exact), score)
         if candidate is not None and candidate.log_posterior > best.log_posterior:
             best = candidate
     return best
+
+
+def _constant_positions(law) -> list[int]:
+    """Preorder positions of the free constants (their order is the covariance's)."""
+    return [i for i, node in enumerate(law.walk()) if node.op == "const"]
 
 
 def _with_exact(law, index: int, exact):

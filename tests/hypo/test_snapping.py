@@ -101,3 +101,22 @@ def test_a_unit_factor_is_dropped_not_written():
     law = call("add", call("mul", const(0.9986), var("a")), call("mul", var("b"), const(2.0)))
     assert to_string(_with_exact(law, 2, num(1.0))) == "a + b*2.0"
     assert to_string(_with_exact(law, 6, num(1.0))) == "0.9986*a + b"
+
+
+def test_dropping_a_unit_factor_leaves_the_earlier_constants_reachable():
+    # (x + c*x**2) * s with s -> 1 removes the outer mul node, which shifts
+    # every position inside its first child, c's among them
+    from hypo.constants import fit_constants
+    from hypo.final_laws import _snapped_within_noise
+    from hypo.scoring import PosteriorModel, Scorer
+
+    rng = np.random.default_rng(3)
+    x = rng.uniform(0.5, 3.0, 1000)
+    y = (x + 0.5 * x**2) * (1 + 0.01 * rng.normal(size=1000))
+    scorer = Scorer({"x": x}, y, np.random.default_rng(0), posterior_model=PosteriorModel(), full_posterior=True)
+    law = call("mul", call("add", var("x"), call("mul", const(0.5), call("square", var("x")))), const(1.0))
+    law = law.with_constants(fit_constants(law, scorer.columns, y, linear_scaling=False, max_iterations=50).params)
+    fitted = scorer.with_full_posterior(scorer.score_law(law, "k"))
+    snapped = _snapped_within_noise(scorer, fitted)
+    assert snapped.law.n_constants == 0
+    assert to_string(snapped.law) == "x + 1/2*x**2"
