@@ -119,7 +119,7 @@ def laplace_evidence(expr: Expr, columns: dict, y: np.ndarray, config: Likelihoo
     if len(seen) == 0:
         return Evidence(likelihood.total, likelihood, 0.0, np.zeros((k, k)), "laplace")
     jacobian, free = jacobian[:, seen], params[seen]
-    prior_scales = _prior_scales(config.constant_prior, jacobian, y, precision)
+    prior_scales = _prior_scales(config.constant_prior, jacobian, signal, precision)
     if not np.all(np.isfinite(prior_scales) & (prior_scales > 0)):
         return bic
     information = precision if config.noise == "gaussian" else precision * (config.nu + 1) / (config.nu + 3)
@@ -192,13 +192,13 @@ def _jacobian(function, columns: dict, params: np.ndarray, prediction: np.ndarra
     return jacobian
 
 
-def _prior_scales(prior: ConstantPrior, jacobian: np.ndarray, y: np.ndarray, precision: np.ndarray) -> np.ndarray:
+def _prior_scales(prior: ConstantPrior, jacobian: np.ndarray, signal: float, precision: np.ndarray) -> np.ndarray:
+    """Each constant's prior sd; ``signal`` is ``Σ y²/σ²`` (see :class:`ConstantPrior`)."""
     k = jacobian.shape[1]
     if prior.scale is not None:
         return np.full(k, float(prior.scale))
-    signal = float(precision @ (y * y)) or 1.0
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-        return prior.width * np.sqrt(signal / (precision @ (jacobian * jacobian)))
+        return prior.width * np.sqrt((signal or 1.0) / (precision @ (jacobian * jacobian)))
 
 
 def _row_score(r: np.ndarray, row_sigma: np.ndarray, config: LikelihoodConfig) -> np.ndarray:
