@@ -31,10 +31,10 @@ DIMENSION_POOL = [(1, 0, 0), (0, 1, 0), (0, 0, 1), (1, 0, -1), (2, 1, -2), (0, 0
 
 @pytest.fixture(autouse=True)
 def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+    from search.world_model.proposer import single_threaded
+
+    with single_threaded():
+        yield
 
 
 def _padded(small) -> tuple[float, ...]:
