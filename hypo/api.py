@@ -21,8 +21,7 @@ from hypo.errors import HypoError, did_you_mean
 from hypo.expr import const
 from hypo.final_laws import final_laws
 from hypo.likelihood import LikelihoodConfig
-from hypo.phases import (WORLD_MODEL_MIN_SECONDS, explained, sample_posterior, starting_laws,
-                         with_world_model, world_model_proposer)
+from hypo.phases import sample_posterior, starting_laws, with_world_model, world_model_proposer
 from hypo.posterior import log_posterior
 from hypo.result import FitResult, Law
 from hypo.schedule import MCMC_SHARE, Clock, phase_progress, share_of
@@ -146,13 +145,9 @@ def fit(data: str | Path | pd.DataFrame, target: str, knowledge: str | Path | Kn
     # must not eat into their share of the time
     seeds = starting_laws(scorer, knowledge, search_features, dataset.target, operator_names, clock)
     proposer = None
-    if world_model and time_limit is not None and time_limit < WORLD_MODEL_MIN_SECONDS:
-        notes.append(f"world model skipped: loading it takes seconds of a {time_limit:g} s budget "
-                     f"(it runs from {WORLD_MODEL_MIN_SECONDS:g} s up)")
-    elif world_model and explained(scorer, seeds):
-        notes.append("world model skipped: the seed laws already explain the data to rounding precision")
-    elif world_model:
-        proposer = world_model_proposer(dataset, knowledge, operator_names, max_size, seed, notes)
+    if world_model:
+        proposer = world_model_proposer(dataset, knowledge, operator_names, max_size, seed, notes,
+                                        time_limit=time_limit, scorer=scorer, seeds=seeds)
         if proposer is not None:
             kernel = with_world_model(kernel, proposer, scorer)
     report = progress if callable(progress) else None

@@ -50,8 +50,16 @@ def starting_laws(scorer: Scorer, knowledge: Knowledge, features, target: str, o
 
 
 def world_model_proposer(dataset: Dataset, knowledge: Knowledge, operator_names, max_size: int, seed: int,
-                          notes: list[str]):
-    """The pretrained proposer for these data, or None (with a note saying why)."""
+                          notes: list[str], *, time_limit: float | None, scorer: Scorer, seeds):
+    """The pretrained proposer for these data, or None (with a note saying why):
+    every reason to skip it is decided here."""
+    if time_limit is not None and time_limit < WORLD_MODEL_MIN_SECONDS:
+        notes.append(f"world model skipped: loading it takes seconds of a {time_limit:g} s budget "
+                     f"(it runs from {WORLD_MODEL_MIN_SECONDS:g} s up)")
+        return None
+    if _explained(scorer, seeds):
+        notes.append("world model skipped: the seed laws already explain the data to rounding precision")
+        return None
     if len(dataset.feature_names) > MAX_WORLD_MODEL_FEATURES:
         notes.append(f"world model skipped: it handles at most {MAX_WORLD_MODEL_FEATURES} features")
         return None
@@ -65,7 +73,7 @@ def world_model_proposer(dataset: Dataset, knowledge: Knowledge, operator_names,
     return WorldModelProposer(model, dataset.X, dataset.y, dataset.feature_names, constraints, seed=seed)
 
 
-def explained(scorer: Scorer, seeds) -> bool:
+def _explained(scorer: Scorer, seeds) -> bool:
     """Whether a seed law already fits to rounding precision, so that
     loading and running the world model would cost time and find nothing
     better (scores are cached: the search does not fit them again)."""
