@@ -136,7 +136,7 @@ def fit(data: str | Path | pd.DataFrame, target: str, knowledge: str | Path | Kn
                     limits=ScorerLimits(max_size=max_size), weights=weights,
                     log_prior_fn=prior, before_fit_prior_fn=prior.before_fit if prior is not None else None,
                     complexity_weights=knowledge.complexity_weights,
-                    posterior_model=posterior_model, full_posterior=False)
+                    posterior_model=posterior_model)
     space = SearchSpace(search_features, operator_names, max_size=max_size,
                         constraint=_hard_constraint(prior))
     kernel = EvolutionKernel(space, scorer, EvolutionConfig())
@@ -155,7 +155,6 @@ def fit(data: str | Path | pd.DataFrame, target: str, knowledge: str | Path | Kn
     outcome = run_search(kernel, scorer, seeds, rng,
                          Budget(time_limit=share_of(clock.left(), share), max_evaluations=share_of(max_evals, share)),
                          phase_progress(report, 0.0, share))
-    scorer.full_posterior = True
     diagnostics = None
     if mcmc and outcome.stop_reason != "interrupted":
         outcome, diagnostics = sample_posterior(space, scorer, outcome, rng, clock.left(), max_evals,

@@ -29,7 +29,7 @@ def final_laws(scorer: Scorer, hall, prior) -> tuple[list[Law], list[Law], float
         if score.key in seen:
             continue
         seen.add(score.key)
-        refitted.append(scorer.with_full_posterior(_snapped(scorer, scorer.refit(score))))
+        refitted.append(_snapped(scorer, scorer.refit(score)))
     refitted = [s for s in refitted if s.is_valid]
     refitted.sort(key=lambda s: s.log_posterior, reverse=True)
     refitted[:N_NOISY_SNAP] = [_snapped_within_noise(scorer, s) for s in refitted[:N_NOISY_SNAP]]
@@ -145,5 +145,5 @@ def _refitted(scorer: Scorer, law, score):
     fitted = scorer.score_law(law, score.key, score.structure)
     if fitted is None or not fitted.is_valid:
         return None
-    return scorer.with_full_posterior(fitted)
+    return fitted
 

@@ -95,7 +95,7 @@ def sample_posterior(space, scorer: Scorer, outcome, rng, time_limit, max_evals,
     # now, and the hall of fame restarts from them on that one scale
     hall = HallOfFame()
     for score in outcome.hall_of_fame.members():
-        hall.update(scorer.with_full_posterior(score))
+        hall.update(scorer.on_all_rows(score))
     seeds = [score.structure for score in hall.top()[:MCMC_CHAINS]]
     kernel = MCMCKernel(space, scorer, config=MCMCConfig(n_chains=MCMC_CHAINS))
     evaluations = share_of(max_evals, MCMC_SHARE)

@@ -1,32 +1,38 @@
-"""The shared scoring path: structure in, fitted law and log-posterior out.
+"""The shared scoring path: structures in, fitted laws and their log-posterior out.
 
-Every search kernel scores candidates through one :class:`Scorer`; no
-kernel fits constants or computes a loss itself.  The scorer
+Every search kernel scores candidates through one :class:`Scorer`; no kernel
+fits constants or computes a loss itself, and there is one log-posterior,
+computed by the compiled kernels (``hypo.kernels.scoring``; the formula is
+documented in ``hypo.posterior``).  The scorer
 
 1. reduces a candidate to its canonical structure (dropping outer affine
    constants, which it fits in closed form) and looks it up in a cache, so a
    structure is fitted once however often the search meets it;
-2. asks the prior (``log_prior_fn``) first, so structures the knowledge
-   forbids are never evaluated;
-3. fits the free constants on a fixed subsample of rows, picks the simplest
-   affine wrap (``f``, ``b*f``, ``a+f`` or ``a+b*f``) by log-posterior, and
-   measures the error on all rows.
+2. asks the prior first (``before_fit_prior_fn``), so structures the
+   knowledge forbids are never evaluated;
+3. fits the free constants on a fixed subsample of rows, and scores every
+   affine wrap (``f``, ``f + a``, ``b*f``, ``a + b*f``) on the search rows,
+   keeping the one of highest log-posterior with its knowledge prior;
+4. scores whole batches in one call (:meth:`Scorer.score_batch`).
+
+Search rows are all rows up to ``max_search_rows``, else a fixed, seeded
+subsample; the hall of fame and the report move a law to all rows with
+:meth:`Scorer.on_all_rows`.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 
 from hypo.canonical import canonical, strip_affine, structure_text
-from hypo.constants import affine_fit, fit_constants
-from hypo.evaluate import evaluate
-from hypo.expr import Expr, call, const
+from hypo.compiled import KernelPosterior, RowSet, fitted_structure, score_batch, wrapped_law
+from hypo.expr import Expr
 from hypo.likelihood import LikelihoodConfig
-from hypo.posterior import PosteriorTerms, log_posterior, log_posterior_of
+from hypo.posterior import PosteriorTerms
 from hypo.structure_prior import StructurePrior
 
 
@@ -43,11 +49,16 @@ class Score:
     law : Expr
         The full law with its affine wrap, as reported to the user.
     mse, nmse : float
-        Mean squared error on all rows, and the weighted mean squared error
-        divided by the weighted variance of y (what the search compares).
+        Mean squared error, and the weighted mean squared error divided by
+        the weighted variance of y (what the search compares).
     complexity : float
         Weighted size of ``law``.
     log_prior, log_posterior : float
+        The knowledge prior of the law, and its whole log-posterior.
+    terms : PosteriorTerms
+        The parts of the log-posterior.
+    all_rows : bool
+        Scored on every row (else on the search subsample).
     """
 
     key: str
@@ -59,6 +70,7 @@ class Score:
     log_prior: float
     log_posterior: float
     terms: PosteriorTerms | None = None
+    all_rows: bool = True
 
     @property
     def is_valid(self) -> bool:
@@ -67,7 +79,7 @@ class Score:
 
 @dataclass(frozen=True)
 class PosteriorModel:
-    """How a law's log-posterior is computed (``hypo.posterior.log_posterior_of``).
+    """How a law's log-posterior is computed (the formula is ``hypo.posterior``'s).
 
     Parameters
     ----------
@@ -92,6 +104,10 @@ class ScorerLimits:
     max_constants: int = 6
 
 
+MAX_SEARCH_ROWS = 10_000
+"""Rows the search ranks laws on; beyond, a fixed seeded subsample of this size."""
+
+
 @dataclass
 class Scorer:
     """Fits and scores candidate structures against one dataset, with a cache.
@@ -103,7 +119,7 @@ class Scorer:
     y : numpy.ndarray
         Target on all rows.
     rng : numpy.random.Generator
-        Picks the fitting subsample (the only randomness here).
+        Picks the fitting and search subsamples (the only randomness here).
     complexity_weights : dict[str, float], optional
         Per-operator complexity overrides.
     log_prior_fn : callable, optional
@@ -116,18 +132,14 @@ class Scorer:
     linear_scaling : bool
         Wrap every structure in a closed-form ``offset + scale*f``.
     max_fit_rows : int
-        Constants are fitted on at most this many rows (errors use all rows).
+        Constants are fitted on at most this many rows.
     weights : numpy.ndarray, optional
         Per-row weights of squared errors (e.g. ``1/y**2`` for relative
         errors); rescaled to mean 1.  ``None`` weighs rows equally.
     posterior_model : PosteriorModel, optional
-        The full log-posterior (Laplace evidence, structure and knowledge
-        priors); ``None`` keeps the stand-in of ``hypo.posterior.log_posterior``.
-    full_posterior : bool
-        Whether scores carry the full posterior now.  A kernel that ranks by
-        error alone (evolution) turns it off to save the Laplace step; a
-        cached score is completed when it is met again with it on (MCMC, the
-        final report), so every reported probability is the full one.
+        Noise model and structure prior of the log-posterior.
+    max_search_rows : int
+        Rows the search scores on (see :data:`MAX_SEARCH_ROWS`).
     """
 
     columns: dict
@@ -141,173 +153,164 @@ class Scorer:
     limits: ScorerLimits = field(default_factory=ScorerLimits)
     weights: np.ndarray | None = None
     posterior_model: PosteriorModel | None = None
-    full_posterior: bool = True
+    max_search_rows: int = MAX_SEARCH_ROWS
 
     def __post_init__(self):
+        from hypo.kernels.evaluation import variables_by_row
+
         self.y = np.asarray(self.y, dtype=float)
         self.n_rows = len(self.y)
+        self.variables = tuple(self.columns)
+        model = self.posterior_model or PosteriorModel()
+        self.posterior_model = model
         if self.weights is not None:
             self.weights = np.asarray(self.weights, dtype=float) / np.mean(self.weights)
-        w = self.weights if self.weights is not None else np.ones(self.n_rows)
-        y_mean = float(w @ self.y) / self.n_rows
-        self.variance = max(float(w @ (self.y - y_mean) ** 2) / self.n_rows, 1e-300)
+        per_row = model.sigma_rows is not None
+        # per-row uncertainties enter as weights 1/σ_i² at unit scale
+        kernel_weights = (1.0 / np.asarray(model.sigma_rows, dtype=float) ** 2 if per_row
+                          else self.weights if self.weights is not None else np.ones(self.n_rows))
+        X = variables_by_row(self.columns, self.variables)
         if self.n_rows > self.max_fit_rows:
-            rows = np.sort(self.rng.choice(self.n_rows, self.max_fit_rows, replace=False))
+            fit_rows = np.sort(self.rng.choice(self.n_rows, self.max_fit_rows, replace=False))
         else:
-            rows = np.arange(self.n_rows)
-        self.fit_columns = {k: np.ascontiguousarray(v[rows]) for k, v in self.columns.items()}
-        self.fit_y = self.y[rows]
-        self.fit_weights = None if self.weights is None else self.weights[rows]
+            fit_rows = np.arange(self.n_rows)
+        self.all_rows = RowSet.build(X, self.y, kernel_weights)
+        self.fit_rows = RowSet.build(X, self.y, kernel_weights, fit_rows)
+        if self.n_rows > self.max_search_rows:
+            search = np.sort(self.rng.choice(self.n_rows, self.max_search_rows, replace=False))
+            self.search_rows = RowSet.build(X, self.y, kernel_weights, search)
+        else:
+            self.search_rows = self.all_rows
+        self.fit_columns = {name: np.ascontiguousarray(self.columns[name][fit_rows]) for name in self.variables}
+        self.fit_y = self.y[fit_rows]
+        structure_prior = (model.structure_prior or StructurePrior()).with_complexity_weights(self.complexity_weights)
+        self.kernel_posterior = KernelPosterior.build(model.likelihood, structure_prior, per_row)
+        self.per_row_sigma = per_row
         self.cache: dict[str, Score] = {}
         self.n_evaluations = 0
         self.n_rejected = 0
         self.n_calls = 0
 
+    # --- scoring structures --------------------------------------------------------
     def __call__(self, expr: Expr) -> Score:
-        self.n_calls += 1
-        structure = strip_affine(canonical(expr))
-        key = structure_text(structure)
-        cached = self.cache.get(key)
-        if cached is not None:
-            if cached.terms is None and cached.is_valid and self._full():
-                cached = self.cache[key] = self._with_full_posterior(cached)
-            return cached
-        score = self._score(structure, key)
-        self.cache[key] = score
-        return score
+        return self.score_batch([expr])[0]
 
-    def _invalid(self, structure: Expr, key: str, log_prior: float = 0.0) -> Score:
-        return Score(key, structure, structure, math.inf, math.inf, math.inf, log_prior, -math.inf)
+    def score_batch(self, exprs: Sequence[Expr]) -> list[Score]:
+        """Scores of many candidates, fitted in one compiled call (cached
+        structures are not fitted again; duplicates in the batch only once)."""
+        self.n_calls += len(exprs)
+        keys, pending = [], {}
+        for expr in exprs:
+            structure = strip_affine(canonical(expr))
+            key = structure_text(structure)
+            keys.append(key)
+            if key in self.cache or key in pending:
+                continue
+            refusal = self._refusal(structure, key)
+            if refusal is not None:
+                self.cache[key] = refusal
+            else:
+                pending[key] = structure
+        if pending:
+            self._fit_and_score(list(pending.items()))
+        return [self.cache[key] for key in keys]
 
-    def _score(self, structure: Expr, key: str) -> Score:
+    def _refusal(self, structure: Expr, key: str) -> Score | None:
+        """The invalid score of a structure refused before fitting, or None."""
         if structure.size > self.limits.max_size or structure.n_constants > self.limits.max_constants:
             self.n_rejected += 1
-            return self._invalid(structure, key)
+            return _invalid(structure, key)
         judge = self.before_fit_prior_fn or self.log_prior_fn
         log_prior = judge(structure) if judge else 0.0
         if not math.isfinite(log_prior):
             self.n_rejected += 1
-            return self._invalid(structure, key, log_prior)
-        self.n_evaluations += 1
-        fit = fit_constants(structure, self.fit_columns, self.fit_y, self.linear_scaling,
-                            weights=self.fit_weights)
-        if not math.isfinite(fit.mse):
-            return self._invalid(structure, key, log_prior)
-        fitted = structure.with_constants(fit.params)
-        return self.score_fitted(fitted, key, log_prior)
+            return _invalid(structure, key, log_prior)
+        return None
 
-    def score_fitted(self, fitted: Expr, key: str, log_prior: float = 0.0) -> Score:
-        """Score a structure whose constants are already fitted, on all rows."""
-        with np.errstate(all="ignore"):
-            f = evaluate(fitted, self.columns)
-        if not np.all(np.isfinite(f)):
-            return self._invalid(fitted, key, log_prior)
+    def _fit_and_score(self, items: list[tuple[str, Expr]]) -> None:
+        structures = [structure for _, structure in items]
+        scores = score_batch(structures, self.variables, self.fit_rows, self.search_rows, self.kernel_posterior,
+                             linear_scaling=self.linear_scaling)
+        self.n_evaluations += len(items)
+        for index, (key, _) in enumerate(items):
+            self.cache[key] = self._best_wrap(scores, index, key, self.search_rows)
+
+    def _best_wrap(self, scores, index: int, key: str, rows: RowSet, only_plain: bool = False) -> Score:
+        """The wrap of highest log-posterior once the knowledge prior is added."""
+        from hypo.kernels.posterior import PLAIN, R_LOG_POSTERIOR, R_OFFSET, R_SCALE
+
+        fitted = fitted_structure(scores, index, self.variables)
         best = None
-        for law, prediction in self._affine_variants(fitted, f):
-            if self.log_prior_fn is not None:
-                # the wrap may break a rule the bare structure keeps (an
-                # offset added to a dimensional law), so the law is judged
-                log_prior = self.log_prior_fn(law)
-                if not math.isfinite(log_prior):
-                    continue
-            score = self._law_score(key, fitted, law, prediction, log_prior, full=False)
-            if score is not None and (best is None or score.log_posterior > best.log_posterior):
-                best = score
+        for wrap, row in enumerate(scores.results[index]):
+            if only_plain and wrap != PLAIN:
+                continue
+            if not math.isfinite(row[R_LOG_POSTERIOR]):
+                continue
+            law = wrapped_law(fitted, wrap, float(row[R_OFFSET]), float(row[R_SCALE]))
+            log_prior = self.log_prior_fn(law) if self.log_prior_fn is not None else 0.0
+            if not math.isfinite(log_prior):
+                continue
+            value = float(row[R_LOG_POSTERIOR]) + log_prior
+            if best is None or value > best[0]:
+                best = (value, law, log_prior, row, scores.covariances[index, wrap])
         if best is None:
-            return self._invalid(fitted, key, log_prior)
-        # the wrap is chosen by the cheap stand-in score; only the chosen law
-        # pays for the full posterior (a Jacobian and the Laplace evidence)
-        return self._with_full_posterior(best)
+            return _invalid(fitted, key)
+        _, law, log_prior, row, covariance = best
+        return self._score(key, fitted, law, log_prior, row, covariance, rows)
 
-    def score_law(self, law: Expr, key: str, structure: Expr | None = None) -> Score | None:
-        """Score a complete law as written (no affine wrap is added); None
-        when it cannot be evaluated or a hard rule rejects it."""
-        log_prior = self.log_prior_fn(law) if self.log_prior_fn is not None else 0.0
-        if not math.isfinite(log_prior):
-            return None
-        with np.errstate(all="ignore"):
-            prediction = evaluate(law, self.columns)
-        return self._law_score(key, structure if structure is not None else law, law, prediction, log_prior)
+    def _score(self, key: str, structure: Expr, law: Expr, log_prior: float, row, covariance, rows: RowSet
+               ) -> Score:
+        from hypo.kernels.posterior import (METHOD_NAMES, R_LOG_EVIDENCE, R_LOG_LIKELIHOOD, R_LOG_POSTERIOR,
+                                            R_METHOD, R_MSE, R_N_CONSTANTS, R_SIGMA, R_STRUCTURE, R_WEIGHTED_MSE)
 
-    def with_full_posterior(self, score: Score) -> Score:
-        """``score`` with the full posterior terms (computed once, when missing)."""
-        if score.terms is not None or not score.is_valid:
+        count = int(row[R_N_CONSTANTS])
+        method = METHOD_NAMES[int(row[R_METHOD])]
+        laplace = method in ("laplace", "exact")
+        terms = PosteriorTerms(
+            log_likelihood=float(row[R_LOG_LIKELIHOOD]), log_structure_prior=float(row[R_STRUCTURE]),
+            log_knowledge_prior=log_prior, log_evidence=float(row[R_LOG_EVIDENCE]),
+            log_posterior=float(row[R_LOG_POSTERIOR]) + log_prior,
+            covariance=np.array(covariance[:count, :count]) if laplace else None,
+            sigma=math.nan if self.per_row_sigma else float(row[R_SIGMA]), method=method)
+        return Score(key, structure, law, float(row[R_MSE]), float(row[R_WEIGHTED_MSE]) / rows.variance,
+                     law.complexity(self.complexity_weights), log_prior, terms.log_posterior, terms,
+                     all_rows=rows is self.all_rows)
+
+    # --- laws on every row -------------------------------------------------------------
+    def on_all_rows(self, score: Score) -> Score:
+        """``score`` on every row (the search may rank on a subsample): what
+        the hall of fame and the report use.  Computed once per structure."""
+        if score.all_rows or not score.is_valid:
             return score
-        full = self._with_full_posterior(score)
+        scores = score_batch([score.structure], self.variables, self.fit_rows, self.all_rows,
+                             self.kernel_posterior, fit=False, linear_scaling=self.linear_scaling)
+        full = self._best_wrap(scores, 0, score.key, self.all_rows)
         if self.cache.get(score.key) is score:
             self.cache[score.key] = full
         return full
 
-    def _full(self) -> bool:
-        return self.posterior_model is not None and self.full_posterior
-
-    def _with_full_posterior(self, score: Score) -> Score:
-        if not self._full():
-            return score
-        terms = self._posterior_terms(score.law, score.log_prior)
-        return replace(score, log_posterior=terms.log_posterior, terms=terms)
-
-    def _law_score(self, key: str, structure: Expr, law: Expr, prediction: np.ndarray,
-                   log_prior: float, full: bool = True) -> Score | None:
-        errors = np.broadcast_to(prediction, self.y.shape) - self.y
-        with np.errstate(all="ignore"):
-            mse = float(errors @ errors) / self.n_rows
-            weighted = mse if self.weights is None else float(errors @ (self.weights * errors)) / self.n_rows
-        if not math.isfinite(weighted):
+    def score_law(self, law: Expr, key: str, structure: Expr | None = None) -> Score | None:
+        """Score a complete law as written (no affine wrap is added, no constant
+        refitted) on every row; None when it cannot be evaluated or a hard
+        rule rejects it."""
+        scores = score_batch([law], self.variables, self.all_rows, self.all_rows, self.kernel_posterior,
+                             fit=False, linear_scaling=self.linear_scaling)
+        score = self._best_wrap(scores, 0, key, self.all_rows, only_plain=True)
+        if not score.is_valid:
             return None
-        nmse = weighted / self.variance
-        complexity = law.complexity(self.complexity_weights)
-        if not (full and self._full()):
-            value = log_posterior(nmse, complexity, law.n_constants, self.n_rows, log_prior)
-            return Score(key, structure, law, mse, nmse, complexity, log_prior, value)
-        terms = self._posterior_terms(law, log_prior)
-        return Score(key, structure, law, mse, nmse, complexity, log_prior, terms.log_posterior, terms)
-
-    def _posterior_terms(self, law: Expr, log_prior: float) -> PosteriorTerms:
-        model = self.posterior_model
-        structure_prior = (model.structure_prior or StructurePrior()).with_complexity_weights(self.complexity_weights)
-        per_row = model.sigma_rows is not None
-        return log_posterior_of(law, self.columns, self.y, likelihood_config=model.likelihood,
-                                structure_prior=structure_prior, knowledge_log_prior=log_prior,
-                                weights=None if per_row else self.weights, sigma_rows=model.sigma_rows)
-
-    def _affine_variants(self, f_expr: Expr, f: np.ndarray) -> list[tuple[Expr, np.ndarray]]:
-        """Candidate wraps of ``f`` with their predictions: as is, shifted,
-        scaled, scaled and shifted."""
-        if not self.linear_scaling:
-            return [(f_expr, f)]
-        w = self.weights if self.weights is not None else np.ones(self.n_rows)
-        offset, scale = affine_fit(f, self.y, self.weights)
-        if scale == 0.0:
-            return [(const(offset), np.full(self.n_rows, offset))]
-        with np.errstate(all="ignore"):
-            f_dot = float(f @ (w * f))
-            scale_only = float(f @ (w * self.y)) / f_dot if f_dot > 0 else 0.0
-        shift_only = float(w @ (self.y - f)) / self.n_rows
-        variants = [(f_expr, f), (_shift(f_expr, shift_only), f + shift_only),
-                    (_scale(f_expr, offset, scale), offset + scale * f)]
-        if scale_only != 0.0 and math.isfinite(scale_only):
-            variants.append((_scale(f_expr, None, scale_only), scale_only * f))
-        return variants
+        return replace(score, structure=structure if structure is not None else score.structure)
 
     def refit(self, score: Score, max_iterations: int = 100) -> Score:
-        """Refit a score's constants on all rows (for the final report)."""
-        if not score.is_valid or score.structure.n_constants == 0:
-            return score
-        fit = fit_constants(score.structure, self.columns, self.y, self.linear_scaling,
-                            max_iterations=max_iterations, weights=self.weights)
-        if not math.isfinite(fit.mse):
-            return score
-        refined = self.score_fitted(score.structure.with_constants(fit.params), score.key, score.log_prior)
-        return refined if refined.log_posterior >= score.log_posterior else score
+        """Refit a score's constants on every row (for the final report); the
+        better of the refitted and the original law on every row."""
+        current = self.on_all_rows(score)
+        if not current.is_valid or current.structure.n_constants == 0:
+            return current
+        scores = score_batch([current.structure], self.variables, self.all_rows, self.all_rows,
+                             self.kernel_posterior, linear_scaling=self.linear_scaling, max_iterations=max_iterations)
+        refined = self._best_wrap(scores, 0, current.key, self.all_rows)
+        return refined if refined.log_posterior >= current.log_posterior else current
 
 
-def _scale(f_expr: Expr, offset: float | None, scale: float) -> Expr:
-    scaled = call("mul", const(abs(scale)), f_expr)
-    if offset is None:
-        return call("neg", scaled) if scale < 0 else scaled
-    return call("sub" if scale < 0 else "add", const(offset), scaled)
-
-
-def _shift(f_expr: Expr, offset: float) -> Expr:
-    return call("add", f_expr, const(offset)) if offset >= 0 else call("sub", f_expr, const(-offset))
+def _invalid(structure: Expr, key: str, log_prior: float = 0.0) -> Score:
+    return Score(key, structure, structure, math.inf, math.inf, math.inf, log_prior, -math.inf)

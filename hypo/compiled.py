@@ -1,0 +1,157 @@
+"""The bridge between Python objects and the compiled kernels (``hypo.kernels``).
+
+Trees become postfix batches (``hypo.program``), data become row sets in the
+layout the kernels read, the posterior model becomes the scalars and cost
+tables of ``hypo.kernels.scoring.score_programs``, and the kernel's result
+rows become laws (``Expr``) again.  Nothing here decides what to score:
+``hypo.scoring.Scorer`` does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from hypo.expr import Expr, call, const
+from hypo.likelihood import LikelihoodConfig
+from hypo.operators import OPERATORS
+from hypo.program import ARITY, N_OPCODES, OPCODES, ProgramBatch, decode_row, encode
+from hypo.structure_prior import StructurePrior
+
+NOISE_FLOOR = 1e-10
+"""Relative error below which two laws fit equally well (``hypo.posterior.NOISE_FLOOR``)."""
+
+
+@dataclass(frozen=True)
+class RowSet:
+    """Rows a scorer fits or scores on, in the kernels' layout.
+
+    Attributes
+    ----------
+    X : numpy.ndarray
+        ``(n_variables, n_rows)`` float64, one row per variable.
+    y, w : numpy.ndarray
+        Target and per-row weights of the squared errors.
+    variance : float
+        Weighted variance of y (``mean(w (y - ȳ_w)²)``): the scale of nmse.
+    """
+
+    X: np.ndarray
+    y: np.ndarray
+    w: np.ndarray
+    variance: float
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.y)
+
+    @property
+    def floor_variance(self) -> float:
+        return NOISE_FLOOR * self.variance
+
+    @classmethod
+    def build(cls, X: np.ndarray, y: np.ndarray, w: np.ndarray, rows: np.ndarray | None = None) -> "RowSet":
+        if rows is not None:
+            X, y, w = X[:, rows], y[rows], w[rows]
+        X, y, w = np.ascontiguousarray(X, dtype=float), np.ascontiguousarray(y, dtype=float), np.ascontiguousarray(
+            w, dtype=float)
+        centre = float(w @ y) / float(w.sum())
+        variance = max(float(w @ (y - centre) ** 2) / len(y), 1e-300)
+        return cls(X, y, w, variance)
+
+
+@dataclass(frozen=True)
+class KernelPosterior:
+    """The posterior model as the scoring kernel takes it."""
+
+    noise: int
+    nu: float
+    sigma_known: float
+    prior_width: float
+    prior_scale: float
+    linear_costs: np.ndarray
+    quadratic_costs: np.ndarray
+    nats_per_node: float
+
+    @classmethod
+    def build(cls, likelihood: LikelihoodConfig, structure_prior: StructurePrior, per_row_sigma: bool
+              ) -> "KernelPosterior":
+        linear, quadratic = np.zeros(N_OPCODES), np.zeros(N_OPCODES)
+        for name in OPERATORS:
+            linear[OPCODES[name]] = structure_prior.linear_cost(name)
+            quadratic[OPCODES[name]] = structure_prior.quadratic_cost(name)
+        # with per-row uncertainties the weights are 1/σ_i² and the scale is 1
+        sigma = 1.0 if per_row_sigma else (likelihood.sigma if likelihood.sigma is not None else -1.0)
+        prior = likelihood.constant_prior
+        return cls(0 if likelihood.noise == "gaussian" else 1, float(likelihood.nu), float(sigma),
+                   float(prior.width), float(prior.scale) if prior.scale is not None else -1.0, linear, quadratic,
+                   float(structure_prior.nats_per_node))
+
+
+@dataclass
+class KernelScores:
+    """What one call of the scoring kernel returns for a batch."""
+
+    batch: ProgramBatch
+    results: np.ndarray
+    covariances: np.ndarray
+    fit_errors: np.ndarray
+    evaluations: int
+
+
+N_WRAP_SLOTS = 5
+
+
+def score_batch(structures: Sequence[Expr], variables: Sequence[str], fit_rows: RowSet, rows: RowSet,
+                posterior: KernelPosterior, *, fit: bool = True, linear_scaling: bool = True,
+                max_iterations: int = 10, every_wrap: bool = True) -> KernelScores:
+    """Fit (when ``fit``) and score structures with the compiled kernel.
+
+    ``results[p, w]`` holds the terms of wrap ``w`` of structure ``p`` (every
+    wrap with ``every_wrap``, else the best one in slot 0); the columns are
+    ``hypo.kernels.posterior.R_*``.  The knowledge prior is left to the
+    caller (0 here).
+    """
+    from hypo.kernels.posterior import N_RESULTS
+    from hypo.kernels.scoring import score_programs
+
+    batch = encode(structures, variables)
+    k_max = int(batch.n_constants.max(initial=0))
+    slots = N_WRAP_SLOTS if every_wrap else 1
+    results = np.zeros((len(batch), slots, N_RESULTS))
+    covariances = np.zeros((len(batch), slots, k_max + 2, k_max + 2))
+    fit_errors = np.zeros(len(batch))
+    knowledge = np.zeros((len(batch), N_WRAP_SLOTS))
+    with np.errstate(all="ignore"):
+        evaluations = score_programs(
+            batch.ops, batch.args, batch.vals, batch.lengths, ARITY, fit_rows.X, fit_rows.y, fit_rows.w, rows.X,
+            rows.y, rows.w, fit, linear_scaling, max_iterations, every_wrap, knowledge, posterior.linear_costs,
+            posterior.quadratic_costs, posterior.nats_per_node, posterior.noise, posterior.nu, posterior.sigma_known,
+            rows.floor_variance, posterior.prior_width, posterior.prior_scale, results, covariances, fit_errors)
+    return KernelScores(batch, results, covariances, fit_errors, int(evaluations))
+
+
+def wrapped_law(f_expr: Expr, wrap: int, offset: float, scale: float) -> Expr:
+    """The law a wrap makes of ``f`` (``hypo.kernels.posterior`` wrap codes),
+    spelled with the sign in its operators and the magnitudes as constants."""
+    from hypo.kernels.posterior import AFFINE, CONSTANT, PLAIN, SCALE, SHIFT
+
+    if wrap == PLAIN:
+        return f_expr
+    if wrap == SHIFT:
+        return call("add", f_expr, const(offset)) if offset >= 0 else call("sub", f_expr, const(-offset))
+    if wrap == SCALE:
+        scaled = call("mul", const(abs(scale)), f_expr)
+        return call("neg", scaled) if scale < 0 else scaled
+    if wrap == AFFINE:
+        return call("sub" if scale < 0 else "add", const(offset), call("mul", const(abs(scale)), f_expr))
+    if wrap == CONSTANT:
+        return const(offset)
+    raise ValueError(f"unknown wrap {wrap!r}")
+
+
+def fitted_structure(scores: KernelScores, index: int, variables: Sequence[str]) -> Expr:
+    """Structure ``index`` of a scored batch with its fitted constants."""
+    return decode_row(scores.batch, index, variables)
