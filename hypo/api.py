@@ -139,7 +139,7 @@ def fit(data: str | Path | pd.DataFrame, target: str, knowledge: str | Path | Kn
                     posterior_model=posterior_model)
     space = SearchSpace(search_features, operator_names, max_size=max_size,
                         constraint=_hard_constraint(prior))
-    kernel = EvolutionKernel(space, scorer, EvolutionConfig())
+    kernel = EvolutionKernel(space, scorer, EvolutionConfig(), prior=prior, adaptive=max_evals is None)
     clock = Clock(started, time_limit)
     # seeds first: they find most laws, and loading the world model (torch)
     # must not eat into their share of the time

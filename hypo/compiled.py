@@ -51,6 +51,11 @@ class RowSet:
     def floor_variance(self) -> float:
         return NOISE_FLOOR * self.variance
 
+    @property
+    def sum_log_w(self) -> float:
+        """``Σ log w_i``: the weights' share of a Gaussian log-likelihood."""
+        return float(np.sum(np.log(self.w)))
+
     @classmethod
     def build(cls, X: np.ndarray, y: np.ndarray, w: np.ndarray, rows: np.ndarray | None = None) -> "RowSet":
         if rows is not None:
@@ -129,7 +134,8 @@ def score_batch(structures: Sequence[Expr], variables: Sequence[str], fit_rows: 
             batch.ops, batch.args, batch.vals, batch.lengths, ARITY, fit_rows.X, fit_rows.y, fit_rows.w, rows.X,
             rows.y, rows.w, fit, linear_scaling, max_iterations, every_wrap, knowledge, posterior.linear_costs,
             posterior.quadratic_costs, posterior.nats_per_node, posterior.noise, posterior.nu, posterior.sigma_known,
-            rows.floor_variance, posterior.prior_width, posterior.prior_scale, results, covariances, fit_errors)
+            rows.floor_variance, rows.sum_log_w, posterior.prior_width, posterior.prior_scale, results, covariances,
+            fit_errors)
     return KernelScores(batch, results, covariances, fit_errors, int(evaluations))
 
 

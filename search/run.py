@@ -92,6 +92,8 @@ def run_search(kernel, scorer: Scorer, seeds: Sequence[Expr], rng: np.random.Gen
     steps, reason = 0, "time"
     last_report, best_key, best_since = -math.inf, None, 0
     state = None
+    if hasattr(kernel, "limit_evaluations"):
+        kernel.limit_evaluations(budget.max_evaluations)
     try:
         state = kernel.init(rng, seeds)
         if fill_from_cache:

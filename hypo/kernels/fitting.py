@@ -22,7 +22,7 @@ from numba import njit
 from hypo.kernels.interpreter import run_jacobian, run_values
 from hypo.kernels.linalg import cholesky, cholesky_solve
 from hypo.kernels.noise import GAUSSIAN, robust_weights
-from hypo.kernels.vector_math import JIT
+from hypo.kernels.vector_math import REDUCE_JIT as JIT
 from hypo.program import CONST
 
 INITIAL_DAMPING = 1e-3

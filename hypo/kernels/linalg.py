@@ -76,10 +76,12 @@ def symmetric_eigenvalue_range(a, k, work):
             work[i, j] = a[i, j]
     for _ in range(JACOBI_SWEEPS):
         off = 0.0
+        diagonal = 0.0
         for i in range(k):
+            diagonal += work[i, i] * work[i, i]
             for j in range(i + 1, k):
                 off += work[i, j] * work[i, j]
-        if off == 0.0:
+        if off <= 1e-36 * diagonal:  # the rest moves no eigenvalue by a rounding error
             break
         for p in range(k):
             for q in range(p + 1, k):

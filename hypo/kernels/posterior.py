@@ -28,7 +28,7 @@ from numba import njit
 from hypo.kernels.interpreter import run_jacobian
 from hypo.kernels.linalg import cholesky, cholesky_inverse, symmetric_eigenvalue_range
 from hypo.kernels.noise import GAUSSIAN, LOG_2PI, noise_variance, standard_log_density
-from hypo.kernels.vector_math import JIT
+from hypo.kernels.vector_math import REDUCE_JIT as JIT
 from hypo.program import ADD, MUL, NEG, SUB
 
 PLAIN, SHIFT, SCALE, AFFINE, CONSTANT = 0, 1, 2, 3, 4
@@ -62,8 +62,22 @@ def small_workspace(k_max):
 
 
 @njit(**JIT)
-def _log_likelihood(f, y, w, n, c0, c1, sigma, noise, nu, normalizer):
-    """``Σ log p(y_i | c0 + c1 f_i)`` with row scale ``sigma / sqrt(w_i)``."""
+def _weighted_squares(f, y, w, n, c0, c1):
+    total = 0.0
+    for i in range(n):
+        r = y[i] - c0 - c1 * f[i]
+        total += w[i] * r * r
+    return total
+
+
+@njit(**JIT)
+def _log_likelihood(f, y, w, n, c0, c1, sigma, noise, nu, normalizer, sum_log_w):
+    """``Σ log p(y_i | c0 + c1 f_i)`` with row scale ``sigma / sqrt(w_i)``;
+    ``sum_log_w`` is ``Σ log w_i``, which makes the Gaussian case one sum of
+    squares (no logarithm per row)."""
+    if noise == GAUSSIAN:
+        squares = _weighted_squares(f, y, w, n, c0, c1)
+        return -0.5 * squares / (sigma * sigma) - 0.5 * n * LOG_2PI - n * np.log(sigma) + 0.5 * sum_log_w
     total = 0.0
     for i in range(n):
         root = np.sqrt(w[i])
@@ -73,43 +87,79 @@ def _log_likelihood(f, y, w, n, c0, c1, sigma, noise, nu, normalizer):
 
 
 @njit(**JIT)
+def _sums(w, a, b, c, m):
+    """``Σ w a``, ``Σ w a b`` and ``Σ w a c`` over ``m`` entries."""
+    first = 0.0
+    second = 0.0
+    third = 0.0
+    for i in range(m):
+        weighted = w[i] * a[i]
+        first += weighted
+        second += weighted * b[i]
+        third += weighted * c[i]
+    return first, second, third
+
+
+@njit(**JIT)
+def _weighted_dot(w, a, b, m):
+    total = 0.0
+    for i in range(m):
+        total += w[i] * a[i] * b[i]
+    return total
+
+
+@njit(**JIT)
+def _all_finite(a, m):
+    finite = True
+    for i in range(m):
+        finite &= np.isfinite(a[i])
+    return finite
+
+
+@njit(**JIT)
 def gather(ops, args, vals, length, k, X, y, w, n, width, f, moments, space):
     """One forward-mode pass: values into ``f``; ``moments[a, b] = Σ w z_a z_b``
     for ``z = (1, f, ∂f/∂θ_1, ...)``, ``moments[a, k+2] = Σ w z_a y`` and
-    ``moments[0, k+3] = Σ w y²``.  False when a value or derivative is not finite."""
+    ``moments[0, k+3] = Σ w y²``; ``moments[1, k+3]`` is left for the caller
+    (``Σ log w``, a property of the rows).  False when a value or derivative
+    is not finite."""
     size = k + 2
     for a in range(size):
         for b in range(size + 2):
-            moments[a, b] = 0.0
+            if not (a == 1 and b == size + 1):
+                moments[a, b] = 0.0
     finite = True
     for r0 in range(0, n, width):
         r1 = min(r0 + width, n)
+        m = r1 - r0
         run_jacobian(ops, args, vals, length, k, X, r0, r1, space)
-        stack = space[0]
-        dstack = space[1]
-        for i in range(r1 - r0):
-            row = r0 + i
-            value = stack[0, i]
-            f[row] = value
-            weight = w[row]
-            finite &= np.isfinite(value)
-            moments[0, 0] += weight
-            moments[1, 0] += weight * value
-            moments[1, 1] += weight * value * value
-            moments[0, size] += weight * y[row]
-            moments[1, size] += weight * value * y[row]
-            moments[0, size + 1] += weight * y[row] * y[row]
+        values = space[0][0, :m]
+        weights = w[r0:r1]
+        targets = y[r0:r1]
+        out = f[r0:r1]
+        for i in range(m):
+            out[i] = values[i]
+        finite &= _all_finite(values, m)
+        w_sum = 0.0
+        for i in range(m):
+            w_sum += weights[i]
+        w_y, w_yy, _ = _sums(weights, targets, targets, targets, m)
+        w_f, w_ff, w_fy = _sums(weights, values, values, targets, m)
+        moments[0, 0] += w_sum
+        moments[1, 0] += w_f
+        moments[1, 1] += w_ff
+        moments[0, size] += w_y
+        moments[1, size] += w_fy
+        moments[0, size + 1] += w_yy
         for a in range(k):
-            for i in range(r1 - r0):
-                row = r0 + i
-                weight = w[row]
-                ga = dstack[0, a, i]
-                finite &= np.isfinite(ga)
-                moments[2 + a, 0] += weight * ga
-                moments[2 + a, 1] += weight * ga * stack[0, i]
-                moments[2 + a, size] += weight * ga * y[row]
-                for b in range(a + 1):
-                    moments[2 + a, 2 + b] += weight * ga * dstack[0, b, i]
+            derivative = space[1][0, a, :m]
+            finite &= _all_finite(derivative, m)
+            w_g, w_gf, w_gy = _sums(weights, derivative, values, targets, m)
+            moments[2 + a, 0] += w_g
+            moments[2 + a, 1] += w_gf
+            moments[2 + a, size] += w_gy
+            for b in range(a + 1):
+                moments[2 + a, 2 + b] += _weighted_dot(weights, derivative, space[1][0, b, :m], m)
     for a in range(size):
         for b in range(a):
             moments[b, a] = moments[a, b]
@@ -256,9 +306,11 @@ def wrap_evidence(wrap, k, thetas, f, y, w, n, moments, c0, c1, noise, nu, norma
     vectors, hessian, _, _, inverse, _ = small
     if sigma_known > 0.0:
         sigma = sigma_known
+    elif noise == GAUSSIAN:
+        sigma = np.sqrt(_weighted_squares(f, y, w, n, c0, c1) / n + floor_variance)
     else:
         sigma = np.sqrt(noise_variance(f, y, w, n, c0, c1, noise, nu) + floor_variance)
-    total = _log_likelihood(f, y, w, n, c0, c1, sigma, noise, nu, normalizer)
+    total = _log_likelihood(f, y, w, n, c0, c1, sigma, noise, nu, normalizer, moments[1, k + 3])
     count = _wrap_columns(wrap, k, c1, vectors)
     if not np.isfinite(total) or not sigma > 0.0:
         return total, -np.inf, sigma, INVALID, count, 0, 0.0, 0.0

@@ -20,7 +20,7 @@ from hypo.kernels.posterior import (AFFINE, BIC, CONSTANT, INVALID, LAPLACE, N_W
                                     R_N_CONSTANTS, R_OFFSET, R_SCALE, R_SIGMA, R_STRUCTURE, R_WEIGHTED_MSE, R_WRAP,
                                     REJECTED, SCALE, SHIFT, _COLUMN, _CONSTANT, _GRADIENT, _INDEX, _PRIOR, _SPARE, _THETA, _log_likelihood, _student_t_gradient, gather, small_workspace,
                                     structure_log_prior, wrap_coefficients, wrap_evidence)
-from hypo.kernels.vector_math import JIT
+from hypo.kernels.vector_math import REDUCE_JIT as JIT
 from hypo.program import CONST
 
 NRT_JIT = dict(cache=True, error_model="numpy", nogil=True)
@@ -29,7 +29,7 @@ NRT_JIT = dict(cache=True, error_model="numpy", nogil=True)
 
 @njit(**JIT)
 def _measured_gain(ops, args, vals, length, k, X, y, w, n, width, wrap, f, moved_f, c0, c1, sigma, noise, nu,
-                   normalizer, total, log_prior, seen, positions, small, space):
+                   normalizer, total, log_prior, seen, positions, small, space, moments):
     """Rise of the log joint density one Newton step from the fitted constants
     (0 when it falls), and the higher of the two log-likelihoods.  Measured,
     not predicted: a poor nonlinear fit cannot run away with it."""
@@ -58,9 +58,10 @@ def _measured_gain(ops, args, vals, length, k, X, y, w, n, width, wrap, f, moved
     if theta_moved:  # the caller puts the fitted constants back into vals
         values(ops, args, vals, length, X, n, width, moved_f, space)
         moved_likelihood = _log_likelihood(moved_f, y, w, n, moved_offset, moved_scale, sigma, noise, nu,
-                                           normalizer)
+                                           normalizer, moments[1, k + 3])
     else:
-        moved_likelihood = _log_likelihood(f, y, w, n, moved_offset, moved_scale, sigma, noise, nu, normalizer)
+        moved_likelihood = _log_likelihood(f, y, w, n, moved_offset, moved_scale, sigma, noise, nu, normalizer,
+                                           moments[1, k + 3])
     if not np.isfinite(moved_likelihood):
         return 0.0, total
     gain = moved_likelihood + moved_prior - total - log_prior
@@ -151,7 +152,7 @@ def wrap_terms(ops, args, vals, length, k, X, y, w, n, width, wrap, c0, c1, know
                 vectors[_GRADIENT, p] = vectors[_SPARE, p] - vectors[_CONSTANT, a] / vectors[_PRIOR, p] ** 2
         gain, best_likelihood = _measured_gain(ops, args, vals, length, k, X, y, w, n, width, wrap, f, moved_f, c0,
                                                c1, sigma, noise, nu, normalizer, total, log_prior, seen, positions,
-                                               small, space)
+                                               small, space, moments)
         for j in range(k):
             vals[positions[j]] = thetas[j]
         log_evidence = min(total + log_prior + gain + 0.5 * seen * np.log(2.0 * np.pi) - 0.5 * log_det,
@@ -196,7 +197,8 @@ def _invalid(result, method):
 @njit(**JIT)
 def law_terms(ops, args, vals, length, k, X, y, w, n, width, linear_scaling, every_wrap, knowledge, counts,
               linear_costs, quadratic_costs, nats_per_node, noise, nu, normalizer, sigma_known, floor_variance,
-              prior_width, prior_scale, f, moved_f, omega, moments, positions, small, space, results, covariances):
+              sum_log_w, prior_width, prior_scale, f, moved_f, omega, moments, positions, small, space, results,
+              covariances):
     """The log-posterior terms of one fitted program on the first ``n`` rows.
 
     With ``every_wrap``, ``results[w]`` (columns ``R_*`` of
@@ -207,6 +209,7 @@ def law_terms(ops, args, vals, length, k, X, y, w, n, width, linear_scaling, eve
     knowledge prior of wrap w (``-inf`` forbids it)."""
     for slot in range(results.shape[0]):
         _invalid(results[slot], INVALID)
+    moments[1, k + 3] = sum_log_w
     if not gather(ops, args, vals, length, k, X, y, w, n, width, f, moments, space):
         return
     thetas = small[0][_THETA]  # the inner constants, by rank
@@ -255,7 +258,7 @@ BLOCK = 256
 @njit(**NRT_JIT)
 def score_programs(ops, args, vals, lengths, arity, X_fit, y_fit, w_fit, X, y, w, fit, linear_scaling,
                    max_iterations, every_wrap, knowledge, linear_costs, quadratic_costs, nats_per_node, noise, nu,
-                   sigma_known, floor_variance, prior_width, prior_scale, results, covariances, fit_errors):
+                   sigma_known, floor_variance, sum_log_w, prior_width, prior_scale, results, covariances, fit_errors):
     """Fit (when ``fit``) and score every program of a batch.
 
     ``vals`` receives the fitted constants; ``results[p]`` and
@@ -308,6 +311,6 @@ def score_programs(ops, args, vals, lengths, arity, X_fit, y_fit, w_fit, X, y, w
                 continue
         law_terms(ops[p], args[p], vals[p], length, k, X, y, w, n, min(BLOCK, max(n, 1)), linear_scaling,
                   every_wrap, knowledge[p], counts, linear_costs, quadratic_costs, nats_per_node, noise, nu,
-                  normalizer, sigma_known, floor_variance, prior_width, prior_scale, f, moved_f, omega, moments,
-                  positions, small, space, results[p], covariances[p])
+                  normalizer, sigma_known, floor_variance, sum_log_w, prior_width, prior_scale, f, moved_f, omega,
+                  moments, positions, small, space, results[p], covariances[p])
     return evaluations

@@ -33,6 +33,11 @@ JIT = dict(cache=True, error_model="numpy", nogil=True, fastmath={"contract"}, _
 allocate nothing, and the counting of every array passed to a helper was
 most of the cost of a node on a few dozen rows."""
 
+REDUCE_JIT = dict(JIT, fastmath={"contract", "reassoc"})
+"""For kernels that sum over rows: reassociation lets sums vectorize (they
+differ from a sequential sum by rounding only).  Not for the functions
+above, whose error-free transformations depend on the order of operations."""
+
 REPAIR = 3
 """Row of ``scratch`` reserved for arguments outside a fast range."""
 
