@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
@@ -21,15 +22,15 @@ from hypo.errors import HypoError, did_you_mean
 from hypo.expr import const
 from hypo.final_laws import final_laws
 from hypo.likelihood import LikelihoodConfig
-from hypo.phases import sample_posterior, starting_laws, with_world_model, world_model_proposer
+from hypo.phases import FitContext, sampling_phase, search_phase, seed_phase, with_world_model, world_model_proposer
 from hypo.posterior import log_posterior
 from hypo.result import FitResult, Law
-from hypo.schedule import MCMC_SHARE, Clock, phase_progress, share_of
+from hypo.schedule import Clock, phase
 from hypo.scoring import PosteriorModel, Scorer, ScorerLimits
 from hypo.structure_prior import StructurePrior
 from knowledge import Knowledge, load_knowledge
 from search.evolution import EvolutionConfig, EvolutionKernel
-from search.run import Budget, Progress, run_search
+from search.run import Progress
 from search.space import SearchSpace
 
 
@@ -39,7 +40,7 @@ def fit(data: str | Path | pd.DataFrame, target: str, knowledge: str | Path | Kn
         operators: list[str] | None = None, errors: str = "auto",
         noise: str = "gaussian", sigma: float | None = None, sigma_column: str | None = None,
         mcmc: bool = True, world_model: bool = False, structure_prior: StructurePrior | None = None,
-        progress: Callable[[Progress], None] | None = None) -> FitResult:
+        progress: Callable[[Progress], None] | None = None, stop_early: bool = True) -> FitResult:
     """Search for the laws that explain ``target``.
 
     Parameters
@@ -93,6 +94,12 @@ def fit(data: str | Path | pd.DataFrame, target: str, knowledge: str | Path | Kn
         knowledge file's operator complexity weights still apply on top.
     progress : callable, optional
         Receives a :class:`search.run.Progress` a few times a second.
+    stop_early : bool
+        End the search once it has its answer: an exact law that stays the
+        best, or (on noisy data) a best law that stays the best for as long
+        again as it took to find it with its error at the data's noise level
+        (``search.stopping``); ``stats["stop_reason"]`` says which.  False
+        spends the whole budget.
 
     Returns
     -------
@@ -139,35 +146,33 @@ def fit(data: str | Path | pd.DataFrame, target: str, knowledge: str | Path | Kn
                     posterior_model=posterior_model)
     space = SearchSpace(search_features, operator_names, max_size=max_size,
                         constraint=_hard_constraint(prior))
+    clock = Clock(started, time_limit, max_evals)
+    context = FitContext(dataset, knowledge, scorer, space, prior, search_features, operator_names, rng, clock, seed,
+                         notes, _whole_fit_progress(progress, clock), stop_early)
+    # the phases of hypo.schedule.SCHEDULE, in order
+    seeds = seed_phase(context)
     kernel = EvolutionKernel(space, scorer, EvolutionConfig(), prior=prior, adaptive=max_evals is None)
-    clock = Clock(started, time_limit)
-    # seeds first: they find most laws, and loading the world model (torch)
-    # must not eat into their share of the time
-    seeds = starting_laws(scorer, knowledge, search_features, dataset.target, operator_names, clock)
     proposer = None
     if world_model:
-        proposer = world_model_proposer(dataset, knowledge, operator_names, max_size, seed, notes,
-                                        time_limit=time_limit, scorer=scorer, seeds=seeds)
+        proposer = world_model_proposer(context, max_size, time_limit, seeds)
         if proposer is not None:
             kernel = with_world_model(kernel, proposer, scorer)
-    report = progress if callable(progress) else None
-    share = 1.0 - MCMC_SHARE if mcmc else 1.0
-    outcome = run_search(kernel, scorer, seeds, rng,
-                         Budget(time_limit=share_of(clock.left(), share), max_evaluations=share_of(max_evals, share)),
-                         phase_progress(report, 0.0, share))
+    search_end = phase("search").end if mcmc else phase("sampling").end
+    outcome = search_phase(context, seeds, kernel, search_end)
     diagnostics = None
     if mcmc and outcome.stop_reason != "interrupted":
-        outcome, diagnostics = sample_posterior(space, scorer, outcome, rng, clock.left(), max_evals,
-                                                 phase_progress(report, share, 1.0))
+        outcome, diagnostics = sampling_phase(context, outcome, clock.elapsed())
     laws, pareto, noise_sigma, law_keys = final_laws(scorer, outcome.hall_of_fame, prior)
     if not laws:
         raise HypoError(f"no law satisfied the hard rules of {knowledge.source} within the budget "
                         f"({scorer.n_rejected} structures rejected); give more time or make a rule soft "
                         "(weight: a number instead of hard)")
-    stats = {"seconds": time.perf_counter() - started, "evaluations": scorer.n_evaluations,
+    seconds = time.perf_counter() - started
+    stats = {"seconds": seconds, "evaluations": scorer.n_evaluations,
              "errors": "relative" if scorer.weights is not None else "absolute",
              "stop_reason": outcome.stop_reason, "n_rows": dataset.n_rows,
-             "n_dropped": dataset.n_dropped, "seed": seed}
+             "n_dropped": dataset.n_dropped, "seed": seed,
+             **_search_efficiency(outcome.hall_of_fame, law_keys, started, seconds, kernel, scorer)}
     if proposer is not None:
         stats["world_model_proposed"] = kernel.n_world_model_proposed
         stats["world_model_entered"] = kernel.n_world_model_entered
@@ -180,6 +185,34 @@ def fit(data: str | Path | pd.DataFrame, target: str, knowledge: str | Path | Kn
     training = pd.DataFrame({**dataset.columns(), dataset.target: dataset.y})
     return FitResult(laws[0], laws, pareto, dataset.feature_names, dataset.target, stats, notes,
                      noise=noise_model, mcmc=diagnostics, data=training, constants=constants)
+
+
+def _whole_fit_progress(progress, clock: Clock):
+    """A progress callback reporting on the whole fit's one clock, whatever
+    phase sends it."""
+    if not callable(progress):
+        return None
+
+    def report(snapshot):
+        progress(replace(snapshot, seconds=clock.elapsed(), fraction_done=clock.fraction_done(snapshot.n_evaluations)))
+
+    return report
+
+
+def _search_efficiency(hall, law_keys, started: float, seconds: float, kernel, scorer: Scorer) -> dict:
+    """How well the search spent its budget: the share of it after which the
+    chosen law was already known (outcome efficiency), and the share of
+    proposals that were structures the search had not met before."""
+    out = {}
+    found = hall.first_seen.get(law_keys[0]) if law_keys else None
+    if found is not None and seconds > 0:
+        out["outcome_efficiency"] = min(1.0, max(0.0, (found - started) / seconds))
+    engine = getattr(kernel, "engine_counters", None)
+    counters = engine() if callable(engine) else None
+    if counters and counters.get("proposals"):
+        out["new_structure_share"] = counters["new_structures"] / counters["proposals"]
+    out["proposals"] = scorer.n_calls
+    return out
 
 
 def _split_sigma_column(dataset: Dataset, sigma_column: str | None) -> tuple[Dataset, np.ndarray | None]:

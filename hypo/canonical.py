@@ -14,6 +14,7 @@ these rewrites cost microseconds.
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import numpy as np
 
@@ -23,9 +24,16 @@ from hypo.printing import to_string
 
 _CHAIN_INVERSE = {"add": "sub", "mul": "div"}
 
+CACHE_SIZE = 1 << 17
+"""Subtrees whose canonical form and text are remembered."""
 
+
+@lru_cache(maxsize=CACHE_SIZE)
 def canonical(expr: Expr) -> Expr:
-    """An equivalent tree in canonical form (free constants keep their values)."""
+    """An equivalent tree in canonical form (free constants keep their values).
+
+    Memoized: the search's trees share most of their subtrees, so most calls
+    are answered from the cache."""
     if expr.is_leaf:
         return expr
     children = tuple(canonical(c) for c in expr.children)
@@ -146,10 +154,13 @@ def _sort_key(node: Expr) -> tuple:
     return (node.size, structure_text(node))
 
 
+@lru_cache(maxsize=CACHE_SIZE)
 def structure_text(expr: Expr) -> str:
-    """Text of ``expr`` with every free constant written as ``C``."""
+    """Text of ``expr`` with every free constant written as ``C`` (memoized)."""
     if expr.op == "const":
         return "C"
+    if expr.op == "var":
+        return expr.name
     if expr.is_leaf:
         return to_string(expr)
     return f"{expr.op}({','.join(structure_text(c) for c in expr.children)})"

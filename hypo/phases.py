@@ -1,26 +1,32 @@
-"""The phases of a fit besides the evolutionary search itself: the seed
-laws, the optional world-model proposer, and the posterior sampling (MCMC).
+"""The phases of a fit, one function each, in the order of ``hypo.schedule.SCHEDULE``.
 
-``hypo.api.fit`` calls them in that order under one :class:`hypo.schedule.Clock`.
+``hypo.api.fit`` walks the schedule and calls :func:`seed_phase`,
+:func:`search_phase` (the evolution, with the world model beside it when
+asked for), :func:`sampling_phase` (MCMC) and then ``hypo.final_laws`` for
+the report.  Every phase gets the same :class:`FitContext` and ends by its
+share of the one budget (``FitContext.clock``).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
+from typing import Callable
 
 import numpy as np
 
 from hypo.data import Dataset
-from hypo.schedule import MCMC_SHARE, SEED_SHARE, Clock, share_of
+from hypo.schedule import SAMPLING_SHARE, Clock, phase
 from hypo.scoring import Scorer
 from knowledge import Knowledge
 from knowledge.buckingham import declared_dimensions
 from search.hall_of_fame import HallOfFame
 from search.mcmc import MCMCConfig, MCMCKernel
 from search.pi_seeds import pi_seeds
-from search.run import Budget, run_search
+from search.run import Budget, SearchOutcome, run_search
 from search.seeds import initial_seeds
+from search.space import SearchSpace
+from search.stopping import StopRule, neighbour_noise
 
 MCMC_CHAINS = 4
 """Tempered chains, started from the best structures found."""
@@ -33,76 +39,78 @@ WORLD_MODEL_MIN_SECONDS = 15.0
 proposer take a few seconds, which would eat a short budget."""
 
 
-def starting_laws(scorer: Scorer, knowledge: Knowledge, features, target: str, operator_names, clock: Clock):
+@dataclass
+class FitContext:
+    """What every phase of one fit shares."""
+
+    dataset: Dataset
+    knowledge: Knowledge
+    scorer: Scorer
+    space: SearchSpace
+    prior: object
+    features: tuple[str, ...]
+    operator_names: tuple[str, ...]
+    rng: np.random.Generator
+    clock: Clock
+    seed: int
+    notes: list[str] = field(default_factory=list)
+    progress: Callable | None = None
+    stop_early: bool = True
+
+
+def seed_phase(context: FitContext) -> list:
     """Starting laws: first from the Buckingham-pi groups when every column
-    has units (half the seed time), then from the inputs themselves."""
-    deadline = clock.at(SEED_SHARE)
+    has units (half the seed time), then from the inputs themselves.  Under an
+    evaluation budget the seeds take at most their share of it."""
+    clock, scorer, knowledge = context.clock, context.scorer, context.knowledge
+    end = phase("seeds").end
     seeds = []
     units = {name: variable.units for name, variable in knowledge.variables.items()}
     units.update({name: constant.units for name, constant in knowledge.constants.items()})
-    dimensions = declared_dimensions(units, [*features, target])
+    dimensions = declared_dimensions(units, [*context.features, context.dataset.target])
     if dimensions is not None and knowledge.fitted_constants != "free":
-        target_dimension = dimensions.pop(target)
-        pi_deadline = clock.at(SEED_SHARE / 2)
-        seeds += pi_seeds(scorer.fit_columns, scorer.fit_y, dimensions, target_dimension, operator_names,
-                          pi_deadline)
-    return seeds + initial_seeds(scorer.fit_columns, scorer.fit_y, operator_names, deadline)
+        target_dimension = dimensions.pop(context.dataset.target)
+        seeds += pi_seeds(scorer.fit_columns, scorer.fit_y, dimensions, target_dimension, context.operator_names,
+                          clock.deadline(end / 2))
+    seeds += initial_seeds(scorer.fit_columns, scorer.fit_y, context.operator_names, clock.deadline(end))
+    share = clock.evaluations_until(end)
+    return seeds if share is None else seeds[:share]
 
 
-def world_model_proposer(dataset: Dataset, knowledge: Knowledge, operator_names, max_size: int, seed: int,
-                          notes: list[str], *, time_limit: float | None, scorer: Scorer, seeds):
-    """The pretrained proposer for these data, or None (with a note saying why):
-    every reason to skip it is decided here."""
-    if time_limit is not None and time_limit < WORLD_MODEL_MIN_SECONDS:
-        notes.append(f"world model skipped: loading it takes seconds of a {time_limit:g} s budget "
-                     f"(it runs from {WORLD_MODEL_MIN_SECONDS:g} s up)")
-        return None
-    if _explained(scorer, seeds):
-        notes.append("world model skipped: the seed laws already explain the data to rounding precision")
-        return None
-    if len(dataset.feature_names) > MAX_WORLD_MODEL_FEATURES:
-        notes.append(f"world model skipped: it handles at most {MAX_WORLD_MODEL_FEATURES} features")
-        return None
-    from search.world_model import WorldModelProposer, constraints_for, try_load
-
-    model, reason = try_load()
-    if model is None:
-        notes.append(f"world model skipped: {reason}")
-        return None
-    constraints = constraints_for(dataset.feature_names, dataset.target, operator_names, max_size, knowledge)
-    return WorldModelProposer(model, dataset.X, dataset.y, dataset.feature_names, constraints, seed=seed)
+def search_phase(context: FitContext, seeds, kernel, end: float) -> SearchOutcome:
+    """The evolutionary search (``kernel``) until ``end`` of the budget, or
+    until it has its answer (``search.stopping``)."""
+    clock, scorer = context.clock, context.scorer
+    budget = Budget(time_limit=clock.seconds_until(end), max_evaluations=clock.evaluations_until(end))
+    return run_search(kernel, scorer, seeds, context.rng, budget, context.progress, stop_rule=_stop_rule(context))
 
 
-def _explained(scorer: Scorer, seeds) -> bool:
-    """Whether a seed law already fits to rounding precision, so that
-    loading and running the world model would cost time and find nothing
-    better (scores are cached: the search does not fit them again)."""
-    return any(scorer(seed).nmse <= Budget.exact_nmse for seed in seeds)
+def _stop_rule(context: FitContext) -> StopRule | None:
+    """The rule that ends a search once it has its answer; never, when the
+    caller asked to use the whole budget."""
+    if not context.stop_early:
+        return StopRule(exact_patience=2**62, settle_minimum=2**62)
+    dataset, scorer = context.dataset, context.scorer
+    return StopRule(noise_nmse=neighbour_noise(dataset.X, dataset.y, scorer.weights))
 
 
-def with_world_model(kernel, proposer, scorer: Scorer):
-    """``kernel`` and the world model taking turns (torch is imported only here)."""
-    from search.world_model import SharedKernel, WorldModelKernel
-
-    return SharedKernel(kernel, WorldModelKernel(proposer, scorer))
-
-
-def sample_posterior(space, scorer: Scorer, outcome, rng, time_limit, max_evals, report):
-    """Parallel-tempering MCMC started from the best structures found, so
-    the posterior around them is explored (and its mass measured) rather than
-    only their single best fit.  ``time_limit`` is what is left of the fit's."""
-    # the evolution ranked by error alone: its laws get the full posterior
-    # now, and the hall of fame restarts from them on that one scale
-    hall = HallOfFame()
-    for score in outcome.hall_of_fame.members():
-        hall.update(scorer.on_all_rows(score))
+def sampling_phase(context: FitContext, outcome: SearchOutcome, search_seconds: float):
+    """Parallel-tempering MCMC started from the best structures found, so the
+    posterior around them is explored (and its mass measured) rather than only
+    their single best fit.  It ends by its share of the budget, or after its
+    share of the time the search took when the search stopped early."""
+    clock, scorer = context.clock, context.scorer
+    end = phase("sampling").end
+    seconds = clock.seconds_until(end)
+    if outcome.stop_reason in ("exact", "settled"):
+        share = SAMPLING_SHARE / phase("search").end
+        seconds = share * search_seconds if seconds is None else min(seconds, share * search_seconds)
+    hall = outcome.hall_of_fame
     seeds = [score.structure for score in hall.top()[:MCMC_CHAINS]]
-    kernel = MCMCKernel(space, scorer, config=MCMCConfig(n_chains=MCMC_CHAINS))
-    evaluations = share_of(max_evals, MCMC_SHARE)
-    # evaluation budgets count the scorer's fits since the start of the fit
-    budget = Budget(time_limit=time_limit,
-                    max_evaluations=None if evaluations is None else scorer.n_evaluations + evaluations)
-    sampled = run_search(kernel, scorer, seeds, rng, budget, report, hall=hall)
+    kernel = MCMCKernel(context.space, scorer, config=MCMCConfig(n_chains=MCMC_CHAINS))
+    budget = Budget(time_limit=seconds, max_evaluations=clock.evaluations_until(end))
+    sampled = run_search(kernel, scorer, seeds, context.rng, budget, context.progress, hall=hall,
+                         stop_rule=StopRule(exact_patience=2**62, settle_minimum=2**62))
     reason = sampled.stop_reason if sampled.stop_reason == "interrupted" else outcome.stop_reason
     merged = replace(sampled, seconds=outcome.seconds + sampled.seconds, n_steps=outcome.n_steps + sampled.n_steps,
                      stop_reason=reason)
@@ -118,3 +126,44 @@ def mcmc_summary(diagnostics) -> dict:
             "swap_rate": float(np.nanmean(swaps)) if np.isfinite(swaps).any() else math.nan,
             "trace": [float(v) for v in diagnostics.cold_trace]}
 
+
+def world_model_proposer(context: FitContext, max_size: int, time_limit: float | None, seeds):
+    """The pretrained proposer for these data, or None (with a note saying why):
+    every reason to skip it is decided here."""
+    dataset, knowledge, notes = context.dataset, context.knowledge, context.notes
+    if time_limit is not None and time_limit < WORLD_MODEL_MIN_SECONDS:
+        notes.append(f"world model skipped: loading it takes seconds of a {time_limit:g} s budget "
+                     f"(it runs from {WORLD_MODEL_MIN_SECONDS:g} s up)")
+        return None
+    if _explained(context.scorer, seeds):
+        notes.append("world model skipped: the seed laws already explain the data to rounding precision")
+        return None
+    if len(dataset.feature_names) > MAX_WORLD_MODEL_FEATURES:
+        notes.append(f"world model skipped: it handles at most {MAX_WORLD_MODEL_FEATURES} features")
+        return None
+    from search.world_model import WorldModelProposer, constraints_for, try_load
+
+    model, reason = try_load()
+    if model is None:
+        notes.append(f"world model skipped: {reason}")
+        return None
+    constraints = constraints_for(dataset.feature_names, dataset.target, context.operator_names, max_size, knowledge)
+    return WorldModelProposer(model, dataset.X, dataset.y, dataset.feature_names, constraints, seed=context.seed)
+
+
+def _explained(scorer: Scorer, seeds) -> bool:
+    """Whether a seed law already fits to rounding precision, so that
+    loading and running the world model would cost time and find nothing
+    better (scores are cached: the search does not fit them again)."""
+    return any(score.nmse <= StopRule.exact_nmse for score in scorer.score_batch(list(seeds)))
+
+
+def with_world_model(kernel, proposer, scorer: Scorer):
+    """``kernel`` and the world model taking turns (torch is imported only here)."""
+    from search.world_model import SharedKernel, WorldModelKernel
+
+    return SharedKernel(kernel, WorldModelKernel(proposer, scorer))
+
+
+__all__ = ["FitContext", "HallOfFame", "mcmc_summary", "sampling_phase", "search_phase", "seed_phase",
+           "with_world_model", "world_model_proposer"]

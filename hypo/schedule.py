@@ -1,59 +1,89 @@
-"""How one fit's time limit is divided: seeds, search, sampling, report.
+"""The one schedule of a fit: its phases, in order, and their shares of the budget.
 
-Every phase reads the same :class:`Clock`, so the time limit covers the
-whole fit, set-up included; a progress callback per phase maps its own
-fraction done into the whole, so the bar never runs back.
+A fit runs :data:`SCHEDULE` in order.  Each phase ends, at the latest, when
+``end`` of the time limit (and of the evaluation budget) is spent; a phase
+that finishes early leaves its time to the next.  ``hypo.api.fit`` is the
+one driver that walks the schedule; the phases themselves are in
+``hypo.phases``.  Every phase reads the same :class:`Clock`, so the time
+limit covers the whole fit, set-up included, and progress is one fraction
+of one budget.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import replace
+from dataclasses import dataclass
 
-SEED_SHARE = 0.25
-"""Share of the time limit after which no further seed generator starts."""
 
-MCMC_SHARE = 0.15
-"""Share of the budget for sampling the posterior after the evolutionary search."""
+@dataclass(frozen=True)
+class Phase:
+    """One phase of a fit.
 
-REPORT_SHARE = 0.05
-"""Share of the time limit kept for refitting and reporting the best laws."""
+    Attributes
+    ----------
+    name : str
+        ``"seeds"`` (linear-algebra proposals), ``"search"`` (the evolution,
+        with the world model beside it when enabled), ``"sampling"`` (MCMC
+        around the best laws) or ``"report"`` (refit, exact constants,
+        probabilities).
+    end : float
+        Share of the budget (time and evaluations) by which the phase ends.
+    """
+
+    name: str
+    end: float
+
+
+SCHEDULE: tuple[Phase, ...] = (
+    Phase("seeds", 0.25),
+    Phase("search", 0.80),
+    Phase("sampling", 0.95),
+    Phase("report", 1.00),
+)
+"""Seeds find most laws and may take a quarter of the budget; the search
+runs to 80% (less when it settles); the posterior is sampled to 95%; 5% is
+kept for refitting and reporting the best laws."""
+
+SAMPLING_SHARE = SCHEDULE[2].end - SCHEDULE[1].end
+"""The sampling phase's share of a full budget: when the search stops early
+the sampling gets this share relative to the time the search took."""
+
+
+def phase(name: str) -> Phase:
+    """The phase called ``name``."""
+    for entry in SCHEDULE:
+        if entry.name == name:
+            return entry
+    raise KeyError(name)
 
 
 class Clock:
-    """The fit's one deadline: set-up, seeds, search and sampling all count."""
+    """The fit's one budget: wall time since ``started`` and fitted structures."""
 
-    def __init__(self, started: float, time_limit: float | None):
-        self.started, self.time_limit = started, time_limit
+    def __init__(self, started: float, time_limit: float | None, max_evaluations: int | None = None):
+        self.started, self.time_limit, self.max_evaluations = started, time_limit, max_evaluations
 
-    def at(self, share: float) -> float | None:
-        """The moment ``share`` of the whole time limit has passed."""
-        return None if self.time_limit is None else self.started + share * self.time_limit
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.started
 
-    def left(self) -> float | None:
-        """Seconds left for searching: the deadline less a reserve for the
-        final refit and report of the best laws."""
-        if self.time_limit is None:
-            return None
-        end = self.time_limit * (1.0 - REPORT_SHARE)
-        return max(end - (time.perf_counter() - self.started), 1e-3)
+    def deadline(self, end: float) -> float | None:
+        """The moment ``end`` of the time limit is spent (``perf_counter`` time)."""
+        return None if self.time_limit is None else self.started + end * self.time_limit
 
+    def seconds_until(self, end: float) -> float | None:
+        """Seconds left until ``end`` of the time limit (at least a millisecond)."""
+        deadline = self.deadline(end)
+        return None if deadline is None else max(deadline - time.perf_counter(), 1e-3)
 
-def phase_progress(report, start: float, end: float):
-    """A progress callback for one phase of the fit: its fraction done is
-    mapped into ``[start, end]`` of the whole, so the bar never runs back."""
-    if report is None:
-        return None
+    def evaluations_until(self, end: float) -> int | None:
+        """The evaluation count at which ``end`` of the budget is spent."""
+        return None if self.max_evaluations is None else max(1, int(end * self.max_evaluations))
 
-    def phase_report(snapshot):
-        report(replace(snapshot, fraction_done=start + (end - start) * snapshot.fraction_done))
-
-    return phase_report
-
-
-def share_of(limit, share: float):
-    """``share`` of a time (float) or evaluation (int, at least 1) budget; None stays None."""
-    if limit is None:
-        return None
-    return max(1, int(limit * share)) if isinstance(limit, int) else limit * share
-
+    def fraction_done(self, evaluations: int) -> float:
+        """How much of the budget is spent (the larger of time and evaluations)."""
+        parts = []
+        if self.time_limit:
+            parts.append(self.elapsed() / self.time_limit)
+        if self.max_evaluations:
+            parts.append(evaluations / self.max_evaluations)
+        return min(1.0, max(parts)) if parts else 0.0

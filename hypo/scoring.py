@@ -195,10 +195,15 @@ class Scorer:
     def __call__(self, expr: Expr) -> Score:
         return self.score_batch([expr])[0]
 
-    def score_batch(self, exprs: Sequence[Expr]) -> list[Score]:
+    def score_batch(self, exprs: Sequence[Expr], counted: bool = True) -> list[Score]:
         """Scores of many candidates, fitted in one compiled call (cached
-        structures are not fitted again; duplicates in the batch only once)."""
-        self.n_calls += len(exprs)
+        structures are not fitted again; duplicates in the batch only once).
+
+        ``counted=False`` leaves the proposal and evaluation counters alone:
+        for structures another kernel has already fitted and counted (the
+        compiled engine's laws, scored again with every knowledge rule)."""
+        if counted:
+            self.n_calls += len(exprs)
         keys, pending = [], {}
         for expr in exprs:
             structure = strip_affine(canonical(expr))
@@ -212,7 +217,10 @@ class Scorer:
             else:
                 pending[key] = structure
         if pending:
+            evaluations = self.n_evaluations
             self._fit_and_score(list(pending.items()))
+            if not counted:
+                self.n_evaluations = evaluations
         return [self.cache[key] for key in keys]
 
     def _refusal(self, structure: Expr, key: str) -> Score | None:

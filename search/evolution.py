@@ -69,7 +69,8 @@ driver to keep the clock, long enough that Python's share is negligible."""
 
 EMIT_CAPACITY = 256
 TOP_LAWS = 50
-INITIAL_CACHE = 1 << 16
+CACHE_SLOTS = 1 << 18
+"""Structures the engine remembers (about 23 MB); older ones are overwritten."""
 ENGINE_MOVES = ("replace_operator", "replace_leaf", "insert_node", "delete_node", "replace_subtree", "crossover",
                 "perturb_constants", "add_term")
 
@@ -85,6 +86,19 @@ class EvolutionState:
     @property
     def n_births(self) -> int:
         return int(self.counters[0])
+
+    @property
+    def n_members(self) -> int:
+        return len(self.population[3])
+
+    @property
+    def log_posteriors(self) -> np.ndarray:
+        """Each member's log-posterior on the search rows, island by island."""
+        return self.population[4]
+
+    @property
+    def births(self) -> np.ndarray:
+        return self.population[8]
 
 
 class EvolutionKernel:
@@ -109,11 +123,12 @@ class EvolutionKernel:
         if weights.sum() <= 0:
             weights[1] = 1.0
         self._move_cumulative = np.cumsum(weights)
-        self._cache = _empty_cache(INITIAL_CACHE, score_fn.limits.max_constants)
+        self._cache = _empty_cache(CACHE_SLOTS, score_fn.limits.max_constants)
         self._elites = (np.full(1024, np.inf), np.full(TOP_LAWS, -np.inf), np.zeros(TOP_LAWS, np.int64))
         n_emit = EMIT_CAPACITY
         self._emitted = (np.zeros((n_emit, self.capacity), np.int64), np.zeros((n_emit, self.capacity), np.int64),
-                         np.zeros((n_emit, self.capacity)), np.zeros(n_emit, np.int64), np.zeros(1, np.int64))
+                         np.zeros((n_emit, self.capacity)), np.zeros(n_emit, np.int64), np.zeros(n_emit, np.int64),
+                         np.zeros(1, np.int64))
         self.betas = self.config.betas(score_fn.search_rows.n_rows)
         self.evaluation_budget: int | None = None
 
@@ -183,7 +198,7 @@ class EvolutionKernel:
         population = tuple(array.copy() for array in state.population)
         counters = state.counters.copy()
         before = counters.copy()
-        self._emitted[4][0] = 0
+        self._emitted[5][0] = 0
         budget = self.evaluation_budget
         left = np.iinfo(np.int64).max // 2 if budget is None else max(int(budget) - self.scorer.n_evaluations, 0)
         started = time.perf_counter()
@@ -195,9 +210,20 @@ class EvolutionKernel:
         self._adapt(time.perf_counter() - started)
         self.scorer.n_evaluations += int(counters[EVALUATIONS] - before[EVALUATIONS])
         self.scorer.n_calls += int(counters[PROPOSALS] - before[PROPOSALS])
-        self._grow_cache(int(counters[4]))
-        scores = self._emitted_scores()
-        return EvolutionState(population, counters, state.n_steps + 1), StepInfo(tuple(scores), ())
+        scores, moves = self._emitted_scores()
+        self._counters = counters
+        return EvolutionState(population, counters, state.n_steps + 1), StepInfo(tuple(scores), tuple(moves))
+
+    def engine_counters(self) -> dict | None:
+        """The compiled engine's tallies over the run: proposals, structures
+        not in its recent-structure cache, fits, cache hits."""
+        from search.engine.evolve import CACHE_HITS, EVALUATIONS, NEW_STRUCTURES, PROPOSALS
+
+        counters = getattr(self, "_counters", None)
+        if counters is None:
+            return None
+        return {"proposals": int(counters[PROPOSALS]), "new_structures": int(counters[NEW_STRUCTURES]),
+                "fits": int(counters[EVALUATIONS]), "cache_hits": int(counters[CACHE_HITS])}
 
     def _adapt(self, seconds: float) -> None:
         """With a time limit, aim the next step at :data:`STEP_SECONDS`; an
@@ -207,19 +233,14 @@ class EvolutionKernel:
         ratio = min(4.0, max(0.25, STEP_SECONDS / seconds))
         self.generations = int(min(4096, max(1, round(self.generations * ratio))))
 
-    def _emitted_scores(self) -> list[Score]:
-        ops, args, vals, lengths, count = self._emitted
+    def _emitted_scores(self) -> tuple[list[Score], list[str]]:
+        """The children the engine handed over, scored by the scorer (with
+        every knowledge rule), and the moves that made them."""
+        ops, args, vals, lengths, moves, count = self._emitted
         structures = [decode(ops[i], args[i], vals[i], lengths[i], self.scorer.variables) for i in range(count[0])]
-        return [s for s in self.scorer.score_batch(structures) if s.is_valid]
-
-    def _grow_cache(self, entries: int) -> None:
-        from search.engine.evolve import cache_rehash
-
-        keys = self._cache[0]
-        if 2 * entries > len(keys) and len(keys) < (1 << 24):
-            bigger = _empty_cache(4 * len(keys), self.scorer.limits.max_constants)
-            cache_rehash(self._cache, bigger)
-            self._cache = bigger
+        scored = zip(self.scorer.score_batch(structures, counted=False), moves[:count[0]])
+        kept = [(score, ENGINE_MOVES[move] if move >= 0 else "none") for score, move in scored if score.is_valid]
+        return [score for score, _ in kept], [move for _, move in kept]
 
     def immigrate(self, state: EvolutionState, scores) -> EvolutionState:
         """Laws found elsewhere (the world model) join the islands in turn as

@@ -9,6 +9,7 @@ log-posterior, which the posterior table normalizes over.
 from __future__ import annotations
 
 import heapq
+import time
 
 from hypo.scoring import Score
 
@@ -22,11 +23,14 @@ class HallOfFame:
         self._top: list[tuple[float, int, Score]] = []
         self._top_keys: set[str] = set()
         self._counter = 0
+        self.first_seen: dict[str, float] = {}
+        """When each structure first reached the hall (``time.perf_counter``)."""
 
     def update(self, score: Score) -> bool:
         """Offer a score; returns True when it entered the front or the top list."""
         if not score.is_valid:
             return False
+        self.first_seen.setdefault(score.key, time.perf_counter())
         entered = False
         current = self.by_complexity.get(score.complexity)
         if current is None or score.nmse < current.nmse:

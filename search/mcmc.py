@@ -202,7 +202,9 @@ class MCMCKernel:
         any ``expr -> float``; ``StepInfo.scores`` is then empty.
 
     ``log_prior_fn`` (``expr -> float``), when given, is the part of the
-    target that is not tempered; without it the whole target is tempered.
+    target that is not tempered.  Without it, a scorer's target is tempered
+    in its likelihood only (the rest of the log-posterior is the untempered
+    part), and a ``log_density_fn`` is tempered whole.
     """
 
     name = "mcmc"
@@ -228,13 +230,32 @@ class MCMCKernel:
     # --- the target --------------------------------------------------------------
     def evaluate(self, expr: Expr) -> ChainState:
         """The target terms of one tree (no size check)."""
-        log_prior = self.log_prior_fn(expr) if self.log_prior_fn is not None else 0.0
-        if not math.isfinite(log_prior):
-            return ChainState(expr, -math.inf, log_prior)
-        if self.score_fn is not None:
-            score = self.score_fn(expr)
-            return ChainState(expr, score.log_posterior, log_prior, score)
-        return ChainState(expr, float(self.log_density_fn(expr)), log_prior)
+        return self.evaluate_batch([expr])[0]
+
+    def evaluate_batch(self, exprs: Sequence[Expr]) -> list[ChainState]:
+        """The target terms of many trees, scored in one batch when the
+        scorer takes batches.  With a scorer and no ``log_prior_fn``, the
+        untempered part is everything but the likelihood at the fitted
+        constants (the constants' Occam factor and every prior), so only
+        the likelihood is tempered, as in the evolution's islands."""
+        log_priors = [self.log_prior_fn(e) if self.log_prior_fn is not None else 0.0 for e in exprs]
+        states: list[ChainState | None] = [None] * len(exprs)
+        wanted = [i for i, value in enumerate(log_priors) if math.isfinite(value)]
+        for i, value in enumerate(log_priors):
+            if not math.isfinite(value):
+                states[i] = ChainState(exprs[i], -math.inf, value)
+        if self.score_fn is None:
+            for i in wanted:
+                states[i] = ChainState(exprs[i], float(self.log_density_fn(exprs[i])), log_priors[i])
+            return states
+        batch = getattr(self.score_fn, "score_batch", None)
+        scores = batch([exprs[i] for i in wanted]) if batch else [self.score_fn(exprs[i]) for i in wanted]
+        for i, score in zip(wanted, scores):
+            untempered = log_priors[i]
+            if self.log_prior_fn is None and score.terms is not None and score.is_valid:
+                untempered = score.log_posterior - score.terms.log_likelihood
+            states[i] = ChainState(exprs[i], score.log_posterior, untempered, score)
+        return states
 
     def _admits(self, expr: Expr) -> bool:
         """Size limit and the space's hard rules (``SearchSpace.constraint``,
@@ -279,15 +300,23 @@ class MCMCKernel:
 
     # --- step ----------------------------------------------------------------------------
     def step(self, rng: np.random.Generator, state: MCMCState) -> tuple[MCMCState, StepInfo]:
+        """Each chain proposes ``proposals_per_step`` times; every round of
+        proposals (one per chain) is scored as one batch, then accepted or
+        rejected chain by chain."""
         diagnostics = state.diagnostics
         scores, moves = [], []
         chains = list(state.chains)
-        for k, beta in enumerate(self.betas):
-            for _ in range(self.config.proposals_per_step):
-                chains[k], proposal, move = self._metropolis(rng, chains[k], beta, k, diagnostics)
-                moves.append(move)
-                if proposal is not None and proposal.score is not None:
-                    scores.append(proposal.score)
+        for _ in range(self.config.proposals_per_step):
+            drafts = [self._draft(rng, chain, k, diagnostics) for k, chain in enumerate(chains)]
+            proposed = self.evaluate_batch([new for _, _, new in drafts if new is not None])
+            for k, (index, name, new) in enumerate(drafts):
+                moves.append(name)
+                if new is not None:
+                    proposal = proposed.pop(0)
+                    if proposal.score is not None:
+                        scores.append(proposal.score)
+                    chains[k] = self._accept_or_reject(rng, chains[k], proposal, self.betas[k], k, index,
+                                                       diagnostics)
                 if k == 0:
                     diagnostics.cold_visits[chains[0].expr] += 1
         self._swap(rng, chains, state.n_steps % 2, diagnostics)
@@ -295,25 +324,29 @@ class MCMCKernel:
         new_state = MCMCState(tuple(chains), state.temperatures, state.n_steps + 1, diagnostics)
         return new_state, StepInfo(tuple(scores), tuple(moves))
 
-    def _metropolis(self, rng: np.random.Generator, chain: ChainState, beta: float, k: int,
-                    diagnostics: MCMCDiagnostics) -> tuple[ChainState, ChainState | None, str]:
-        """One proposal and accept/reject; returns (chain, evaluated proposal, move name)."""
+    def _draft(self, rng: np.random.Generator, chain: ChainState, k: int, diagnostics: MCMCDiagnostics):
+        """``(move index, move name, proposed tree or None)`` for one chain; None
+        when the move does not apply or the tree breaks a limit or hard rule."""
         index = min(int(np.searchsorted(self._move_cumulative, rng.random(), side="right")),
                     len(self.move_names) - 1)
         name = self.move_names[index]
-        move = MCMC_MOVES[name]
         diagnostics.proposed[k, index] += 1
-        new = move.propose(self.grammar, chain.expr, rng)
+        new = MCMC_MOVES[name].propose(self.grammar, chain.expr, rng)
         if new is None or new == chain.expr or not self._admits(new):
-            return chain, None, name
-        proposal = self.evaluate(new)
+            return index, name, None
+        return index, name, new
+
+    def _accept_or_reject(self, rng: np.random.Generator, chain: ChainState, proposal: ChainState, beta: float,
+                          k: int, index: int, diagnostics: MCMCDiagnostics) -> ChainState:
+        """Metropolis–Hastings with the exact proposal probabilities of the move."""
+        move = MCMC_MOVES[self.move_names[index]]
         log_ratio = metropolis_log_ratio(chain.tempered(beta), proposal.tempered(beta),
-                                         move.log_probability(self.grammar, chain.expr, new),
-                                         move.log_probability(self.grammar, new, chain.expr))
+                                         move.log_probability(self.grammar, chain.expr, proposal.expr),
+                                         move.log_probability(self.grammar, proposal.expr, chain.expr))
         if log_ratio >= 0 or rng.random() < math.exp(log_ratio):
             diagnostics.accepted[k, index] += 1
-            return proposal, proposal, name
-        return chain, proposal, name
+            return proposal
+        return chain
 
     def _swap(self, rng: np.random.Generator, chains: list[ChainState], parity: int,
               diagnostics: MCMCDiagnostics) -> None:

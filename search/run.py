@@ -2,6 +2,7 @@
 
 Any kernel following ``search.base.SearchKernel`` runs here.  The driver
 owns what kernels should not: the wall-clock and evaluation budgets, the
+rule that ends a search once it has its answer (``search.stopping``), the
 hall of fame, progress reports, and Ctrl-C, which ends the search cleanly
 and keeps everything found so far.
 """
@@ -18,7 +19,7 @@ import numpy as np
 from hypo.expr import Expr
 from hypo.scoring import Scorer
 from search.hall_of_fame import HallOfFame
-
+from search.stopping import StopRule
 
 STALL_FACTOR = 20
 """With an evaluation budget, also stop after this many times as many
@@ -31,15 +32,12 @@ the budget."""
 class Budget:
     """When to stop.  ``None`` means no limit of that kind.
 
-    ``exact_nmse`` and ``patience`` stop early once the best law explains the
-    data to rounding precision and has not changed for ``patience``
-    proposals: continuing could only find a longer equivalent.
+    ``time_limit`` is in seconds from the start of this search;
+    ``max_evaluations`` counts the scorer's fits since the start of the fit.
     """
 
     time_limit: float | None = 60.0
     max_evaluations: int | None = None
-    exact_nmse: float = 1e-22
-    patience: int = 3000
 
 
 @dataclass(frozen=True)
@@ -74,54 +72,57 @@ def _fraction_done(budget: Budget, seconds: float, evaluations: int) -> float:
 
 def run_search(kernel, scorer: Scorer, seeds: Sequence[Expr], rng: np.random.Generator,
                budget: Budget, on_progress: Callable[[Progress], None] | None = None,
-               progress_interval: float = 0.25, hall: HallOfFame | None = None) -> SearchOutcome:
-    """Run ``kernel`` until the budget is spent, the law is exact, or Ctrl-C.
+               progress_interval: float = 0.25, hall: HallOfFame | None = None,
+               stop_rule: StopRule | None = None) -> SearchOutcome:
+    """Run ``kernel`` until the budget is spent, ``stop_rule`` says the search
+    has its answer, or Ctrl-C.
 
     Returns
     -------
     SearchOutcome
         The hall of fame and run statistics; ``stop_reason`` is one of
-        ``"time"``, ``"evaluations"``, ``"exact"`` or ``"interrupted"``.
+        ``"time"``, ``"evaluations"``, ``"exact"``, ``"settled"`` or
+        ``"interrupted"``.
 
     ``hall`` continues an earlier hall of fame; by default a new one starts
-    from every score already in the scorer's cache.
+    from every score already in the scorer's cache.  Laws reach the hall on
+    every row (``Scorer.on_all_rows``), so its ranking is the report's.
     """
     start = time.perf_counter()
     fill_from_cache = hall is None
     hall = hall if hall is not None else HallOfFame()
+    stop_rule = stop_rule if stop_rule is not None else StopRule()
     steps, reason = 0, "time"
-    last_report, best_key, best_since = -math.inf, None, 0
+    calls_at_start, proposals = scorer.n_calls, 0
+    last_report = -math.inf
     state = None
     if hasattr(kernel, "limit_evaluations"):
         kernel.limit_evaluations(budget.max_evaluations)
     try:
         state = kernel.init(rng, seeds)
         if fill_from_cache:
-            for score in scorer.cache.values():
-                hall.update(score)
+            for score in list(scorer.cache.values()):
+                hall.update(scorer.on_all_rows(score))
         while True:
             seconds = time.perf_counter() - start
             if budget.time_limit is not None and seconds >= budget.time_limit:
                 reason = "time"
                 break
+            # proposals a hard rule rejected count too: they reach no scorer
+            made = max(scorer.n_calls - calls_at_start, proposals)
             if budget.max_evaluations is not None and (
-                    scorer.n_evaluations >= budget.max_evaluations
-                    or scorer.n_calls >= STALL_FACTOR * budget.max_evaluations):
+                    scorer.n_evaluations >= budget.max_evaluations or made >= STALL_FACTOR * budget.max_evaluations):
                 reason = "evaluations"
                 break
-            best = hall.best()
-            # patience counts proposals, not fits: when hard rules reject
-            # most structures, fits alone would take far longer to add up
-            if best is not None and best.key != best_key:
-                best_key, best_since = best.key, scorer.n_calls
-            if (best is not None and best.nmse <= budget.exact_nmse
-                    and scorer.n_calls - best_since >= budget.patience):
-                reason = "exact"
+            settled = stop_rule.check(hall.best(), scorer.n_calls)
+            if settled is not None:
+                reason = settled
                 break
             state, info = kernel.step(rng, state)
             steps += 1
+            proposals += len(info.moves)
             for score in info.scores:
-                hall.update(score)
+                hall.update(scorer.on_all_rows(score))
             if on_progress is not None and seconds - last_report >= progress_interval:
                 last_report = seconds
                 on_progress(_snapshot(hall, budget, seconds, scorer.n_evaluations))

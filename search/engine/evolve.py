@@ -61,42 +61,32 @@ def _law_complexity(ops, length, weights, wrap, offset, scale):
     return total
 
 
+CACHE_PROBES = 4
+"""Slots a key may occupy in the structure cache (a 4-way set-associative
+table of fixed size: memory stays bounded however long the search runs)."""
+
+
 @njit(**NRT_JIT)
 def _cache_find(keys, key):
+    """The slot holding ``key``, or -1."""
     mask = len(keys) - 1
-    slot = key & mask
-    for _ in range(len(keys)):
+    for probe in range(CACHE_PROBES):
+        slot = (key + probe) & mask
         if keys[slot] == key:
             return slot
-        if keys[slot] == 0:
-            return -1
-        slot = (slot + 1) & mask
     return -1
 
 
 @njit(**NRT_JIT)
 def _cache_slot(keys, key):
-    """The slot of ``key`` or the empty one it would take; -1 when full."""
+    """Where ``key`` is or will be stored: its own slot, an empty one, or (the
+    table full around it) one of the others, chosen at random."""
     mask = len(keys) - 1
-    slot = key & mask
-    for _ in range(len(keys)):
+    for probe in range(CACHE_PROBES):
+        slot = (key + probe) & mask
         if keys[slot] == key or keys[slot] == 0:
             return slot
-        slot = (slot + 1) & mask
-    return -1
-
-
-@njit(**NRT_JIT)
-def cache_rehash(old_cache, new_cache):
-    """Move every entry of ``old_cache`` into the (larger, empty) ``new_cache``."""
-    keys, lp, ll, nmse, cx, consts = old_cache
-    new_keys, new_lp, new_ll, new_nmse, new_cx, new_consts = new_cache
-    for slot in range(len(keys)):
-        if keys[slot] != 0:
-            target = _cache_slot(new_keys, keys[slot])
-            new_keys[target] = keys[slot]
-            new_lp[target], new_ll[target], new_nmse[target], new_cx[target] = lp[slot], ll[slot], nmse[slot], cx[slot]
-            new_consts[target] = consts[slot]
+    return (key + np.random.randint(CACHE_PROBES)) & mask
 
 
 @njit(**NRT_JIT)
@@ -162,7 +152,7 @@ def evolve(population, cache, elites, emitted, counters, arity, space, rules, co
     np.random.seed(seed)
     ops, args, vals, lengths, lp, ll, nmse, cx, birth, hashes = population
     keys, cache_lp, cache_ll, cache_nmse, cache_cx, cache_consts = cache
-    emit_ops, emit_args, emit_vals, emit_lengths, emit_count = emitted
+    emit_ops, emit_args, emit_vals, emit_lengths, emit_moves, emit_count = emitted
     (n_variables, unary, binary, exponents, const_probability, integer_probability, has_add, has_mul, max_size,
      max_constants) = space
     X_fit, y_fit, w_fit, X, y, w, variance, floor_variance, sum_log_w = rows
@@ -181,6 +171,7 @@ def evolve(population, cache, elites, emitted, counters, arity, space, rules, co
     child_nmse = np.zeros(n_children)
     child_cx = np.zeros(n_children)
     child_keys = np.zeros(n_children, np.int64)
+    child_moves = np.zeros(n_children, np.int64)
     room = 2 * capacity + 8
     scratch = (np.zeros(room, np.int64), np.zeros(room, np.int64), np.zeros(room), np.zeros(room, np.int64),
                np.zeros(room, np.int64), np.zeros(room, np.int64))
@@ -250,6 +241,7 @@ def evolve(population, cache, elites, emitted, counters, arity, space, rules, co
                         break
                     made = -1
                 counters[PROPOSALS] += 1
+                child_moves[index] = move if made >= 0 else -1
                 if made < 0:  # no admissible child: the parent again (as search.moves.propose does)
                     made = lengths[parent]
                     for t in range(made):
@@ -301,16 +293,15 @@ def evolve(population, cache, elites, emitted, counters, arity, space, rules, co
                                                       row[R_OFFSET], row[R_SCALE]) if np.isfinite(
                         row[R_LOG_POSTERIOR]) else 0.0
                 slot = _cache_slot(keys, key)
-                if slot >= 0 and 10 * (counters[NEW_STRUCTURES] + 1) < 7 * len(keys):
-                    if keys[slot] == 0 or child_lp[index] > cache_lp[slot]:
-                        keys[slot] = key
-                        cache_lp[slot], cache_ll[slot] = child_lp[index], child_ll[index]
-                        cache_nmse[slot], cache_cx[slot] = child_nmse[index], child_cx[index]
-                        rank = 0
-                        for t in range(made):
-                            if child_ops[index, t] == CONST:
-                                cache_consts[slot, rank] = child_vals[index, t]
-                                rank += 1
+                if keys[slot] != key or child_lp[index] > cache_lp[slot]:
+                    keys[slot] = key
+                    cache_lp[slot], cache_ll[slot] = child_lp[index], child_ll[index]
+                    cache_nmse[slot], cache_cx[slot] = child_nmse[index], child_cx[index]
+                    rank = 0
+                    for t in range(made):
+                        if child_ops[index, t] == CONST:
+                            cache_consts[slot, rank] = child_vals[index, t]
+                            rank += 1
         # the children join their islands as the youngest members
         for island in range(n_islands):
             for c in range(children_per_step):
@@ -335,6 +326,7 @@ def evolve(population, cache, elites, emitted, counters, arity, space, rules, co
                         emit_ops[e, t], emit_args[e, t] = child_ops[index, t], child_args[index, t]
                         emit_vals[e, t] = child_vals[index, t]
                     emit_lengths[e] = made
+                    emit_moves[e] = child_moves[index]
                     emit_count[0] = e + 1
         generation += 1
         counters[GENERATIONS] += 1

@@ -8,7 +8,9 @@ import pandas as pd
 import pytest
 import sympy
 
+from hypo.compiled import score_batch
 from hypo.expr import call, var
+from hypo.kernels.posterior import R_LOG_POSTERIOR
 from hypo.scoring import Score, Scorer
 from search.base import StepInfo
 from search.evolution import EvolutionConfig, EvolutionKernel, EvolutionState
@@ -17,9 +19,10 @@ from search.moves import MOVES
 from search.run import Budget, run_search
 from search.seeds import initial_seeds, power_law_seeds
 from search.space import SearchSpace
+from search.stopping import StopRule
 
 SMALL = EvolutionConfig(parsimony=(0.01, 0.1), population_size=10, tournament_size=3, children_per_step=3,
-                        migration_interval=2)
+                        migration_interval=2, generations_per_step=4)
 
 
 def product_problem(n_rows: int = 300, seed: int = 0) -> pd.DataFrame:
@@ -35,7 +38,7 @@ def kernel_and_scorer():
     columns = {name: frame[name].to_numpy() for name in ("x0", "x1", "x2")}
     scorer = Scorer(columns, frame.y.to_numpy(), np.random.default_rng(0))
     space = SearchSpace(("x0", "x1", "x2"), max_size=15)
-    return EvolutionKernel(space, scorer, SMALL), scorer
+    return EvolutionKernel(space, scorer, SMALL, adaptive=False), scorer
 
 
 # --- kernel contract ---------------------------------------------------------------------------
@@ -43,42 +46,66 @@ def kernel_and_scorer():
 
 def test_init_builds_one_population_per_island(kernel_and_scorer):
     kernel, _ = kernel_and_scorer
-    state = kernel.init(np.random.default_rng(0), [var("x0"), call("mul", var("x0"), var("x1"))])
+    seeds = [var("x0"), call("mul", var("x0"), var("x1"))]
+    state = kernel.init(np.random.default_rng(0), seeds)
     assert isinstance(state, EvolutionState)
-    assert len(state.islands) == len(SMALL.parsimony)
-    assert all(len(island) == SMALL.population_size for island in state.islands)
+    assert state.n_members == len(SMALL.parsimony) * SMALL.population_size
     assert state.n_steps == 0
-    assert state.n_births >= len(SMALL.parsimony) * SMALL.population_size
-    assert all(isinstance(m.score, Score) for island in state.islands for m in island)
+    assert state.n_births == state.n_members
+    members = kernel.members(state)
+    assert len(members) == state.n_members
+    for island in range(len(SMALL.parsimony)):  # every island starts from the seeds
+        block = members[island * SMALL.population_size:(island + 1) * SMALL.population_size]
+        assert var("x0") in block
 
 
 def test_step_returns_a_new_state_and_the_scores_it_made(kernel_and_scorer):
     kernel, scorer = kernel_and_scorer
     rng = np.random.default_rng(1)
     state = kernel.init(rng, [var("x0")])
-    islands_before = state.islands
+    before = [array.copy() for array in state.population]
     new_state, info = kernel.step(rng, state)
     assert new_state is not state
-    assert state.islands is islands_before and state.n_steps == 0  # the old state is untouched
-    assert new_state.n_steps == 1
-    n_children = SMALL.children_per_step * len(SMALL.parsimony)
-    assert new_state.n_births == state.n_births + n_children
+    assert all(np.array_equal(a, b) for a, b in zip(before, state.population))  # the old state is untouched
+    assert state.n_steps == 0 and new_state.n_steps == 1
+    n_children = SMALL.children_per_step * len(SMALL.parsimony) * SMALL.generations_per_step
+    assert new_state.n_births == state.n_births + n_children + len(SMALL.parsimony) * (
+        SMALL.generations_per_step // SMALL.migration_interval)
+    assert new_state.n_members == state.n_members
     assert isinstance(info, StepInfo)
-    assert len(info.scores) == len(info.moves) == n_children
-    assert all(isinstance(score, Score) for score in info.scores)
+    assert len(info.scores) == len(info.moves) > 0
+    assert all(isinstance(score, Score) and score.is_valid for score in info.scores)
     assert set(info.moves) <= set(MOVES) | {"none"}
-    assert all(len(island) == SMALL.population_size for island in new_state.islands)
     assert all(score.key in scorer.cache for score in info.scores)
+    assert scorer.n_evaluations > 0
 
 
-def test_migration_keeps_population_sizes(kernel_and_scorer):
+def test_children_replace_the_oldest_members(kernel_and_scorer):
     kernel, _ = kernel_and_scorer
     rng = np.random.default_rng(2)
     state = kernel.init(rng, [])
-    for _ in range(SMALL.migration_interval * 2):
+    for _ in range(3):
         state, _ = kernel.step(rng, state)
-    assert state.n_steps == SMALL.migration_interval * 2
-    assert all(len(island) == SMALL.population_size for island in state.islands)
+    births = state.births.reshape(len(SMALL.parsimony), SMALL.population_size)
+    # regularized evolution: every island holds its youngest members
+    assert np.all(births.max(axis=1) >= state.n_births - len(SMALL.parsimony) * SMALL.children_per_step - 4)
+    assert len(np.unique(state.births)) == state.n_members
+
+
+def test_engine_scores_are_the_scoring_kernels(kernel_and_scorer):
+    """The compiled engine ranks members by the one log-posterior: each
+    member's score is what the scoring kernel gives its tree (as fitted)."""
+    kernel, scorer = kernel_and_scorer
+    rng = np.random.default_rng(4)
+    state = kernel.init(rng, [])
+    for _ in range(2):
+        state, _ = kernel.step(rng, state)
+    members = kernel.members(state)
+    chosen = [i for i in np.flatnonzero(np.isfinite(state.log_posteriors)) if state.births[i] >= 2 * SMALL.population_size]
+    assert chosen
+    scores = score_batch([members[i] for i in chosen], scorer.variables, scorer.fit_rows, scorer.search_rows,
+                         scorer.kernel_posterior, fit=False, every_wrap=False)
+    np.testing.assert_allclose(scores.results[:, 0, R_LOG_POSTERIOR], state.log_posteriors[chosen], rtol=1e-9)
 
 
 def test_kernel_is_reproducible_from_the_rng():
@@ -86,24 +113,24 @@ def test_kernel_is_reproducible_from_the_rng():
         frame = product_problem(60)
         columns = {name: frame[name].to_numpy() for name in ("x0", "x1", "x2")}
         scorer = Scorer(columns, frame.y.to_numpy(), np.random.default_rng(0))
-        kernel = EvolutionKernel(SearchSpace(("x0", "x1", "x2"), max_size=15), scorer, SMALL)
+        kernel = EvolutionKernel(SearchSpace(("x0", "x1", "x2"), max_size=15), scorer, SMALL, adaptive=False)
         rng = np.random.default_rng(seed)
         state = kernel.init(rng, [])
         keys = []
         for _ in range(3):
             state, info = kernel.step(rng, state)
             keys += [score.key for score in info.scores]
-        return keys
+        return keys, [array.copy() for array in state.population]
 
-    assert run(5) == run(5)
+    (first_keys, first), (second_keys, second) = run(5), run(5)
+    assert first_keys == second_keys
+    assert all(np.array_equal(a, b) for a, b in zip(first, second))
 
 
-def test_fitness_ranks_invalid_laws_last(kernel_and_scorer):
-    kernel, scorer = kernel_and_scorer
-    valid = scorer(var("x0"))
-    invalid = scorer(call("log", call("sub", var("x0"), call("add", var("x1"), var("x2")))))
-    assert not invalid.is_valid
-    assert kernel.fitness(invalid, 0) == float("inf") > kernel.fitness(valid, 0)
+def test_tempered_islands_start_at_the_posterior_itself():
+    betas = EvolutionConfig().betas(1000)
+    assert betas[0] == 1.0 and np.all(np.diff(betas) < 0) and np.all(betas > 0)
+    assert np.all(EvolutionConfig().betas(10) == 1.0)  # with ten rows every island is the posterior
 
 
 def test_unknown_move_weight_is_rejected_at_construction(kernel_and_scorer):
@@ -129,7 +156,7 @@ def test_run_search_stops_early_on_an_exact_law(kernel_and_scorer):
     kernel, scorer = kernel_and_scorer
     exact = call("add", call("mul", var("x0"), var("x1")), call("sin", var("x2")))
     outcome = run_search(kernel, scorer, [exact], np.random.default_rng(0),
-                         Budget(time_limit=None, max_evaluations=100_000, patience=50))
+                         Budget(time_limit=None, max_evaluations=100_000), stop_rule=StopRule(exact_patience=50))
     assert outcome.stop_reason == "exact"
     assert outcome.hall_of_fame.best().nmse < 1e-20
 
@@ -204,9 +231,10 @@ def test_immigrants_join_as_youngest_and_keep_sizes(kernel_and_scorer):
     kernel, scorer = kernel_and_scorer
     rng = np.random.default_rng(0)
     state = kernel.init(rng, [])
-    sizes = [len(members) for members in state.islands]
     newcomer = scorer(call("mul", var("x0"), var("x1")))
     moved = kernel.immigrate(state, [newcomer])
-    assert [len(members) for members in moved.islands] == sizes
-    assert any(members[-1].score is newcomer for members in moved.islands)
+    assert moved.n_members == state.n_members
     assert moved.n_births == state.n_births + 1
+    youngest = int(np.argmax(moved.births))
+    assert kernel.members(moved)[youngest] == newcomer.structure
+    assert moved.log_posteriors[youngest] == newcomer.log_posterior
