@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
+KERNELS := $(VENV)/.kernels
+KERNEL_SOURCES := hypo/program.py $(wildcard hypo/kernels/*.py) $(wildcard search/engine/*.py)
 
 .PHONY: demo test test-fast bench-feynman clean
 
@@ -14,17 +16,23 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PIP) install --quiet -c constraints.txt -e '.[test,bench]'
 	touch $(STAMP)
 
-demo: $(STAMP)
+# numba compiles the kernels once (a few minutes) and caches them on disk,
+# so that no time limit pays for it
+$(KERNELS): $(STAMP) $(KERNEL_SOURCES)
+	$(VENV)/bin/python -m hypo.kernels.warmup
+	touch $(KERNELS)
+
+demo: $(KERNELS)
 	$(VENV)/bin/hypo fit examples/kepler.csv --target T --knowledge examples/kepler.yaml \
 		--time-limit 20 --seed 0 --output kepler-result.json
 
-test: $(STAMP)
+test: $(KERNELS)
 	$(VENV)/bin/python -m pytest -q -n 2
 
-test-fast: $(STAMP)
+test-fast: $(KERNELS)
 	$(VENV)/bin/python -m pytest -q -n 2 -m "not slow"
 
-bench-feynman: $(STAMP)
+bench-feynman: $(KERNELS)
 	$(VENV)/bin/python bench/feynman.py --engine hypo,pyoperon --time-limit 60 --jobs 2
 
 clean:

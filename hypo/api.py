@@ -110,7 +110,22 @@ def fit(data: str | Path | pd.DataFrame, target: str, knowledge: str | Path | Kn
     HypoError
         For bad data, a bad knowledge file or bad arguments, with a one-line
         message saying what to do.
+
+    Notes
+    -----
+    A fit runs on one core: numpy's linear algebra is held to one thread
+    for its duration (``threadpoolctl``), so that several fits can share a
+    machine and CPU time measures the work done.
     """
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):
+        return _fit(data, target, knowledge, features, time_limit, max_evals, seed, max_size, operators, errors,
+                    noise, sigma, sigma_column, mcmc, world_model, structure_prior, progress, stop_early)
+
+
+def _fit(data, target, knowledge, features, time_limit, max_evals, seed, max_size, operators, errors, noise, sigma,
+         sigma_column, mcmc, world_model, structure_prior, progress, stop_early) -> FitResult:
     started = time.perf_counter()  # the time limit covers the whole fit
     if time_limit is None and max_evals is None:
         raise HypoError("give a time limit or a maximum number of evaluations, or the search never stops")

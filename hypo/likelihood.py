@@ -14,7 +14,6 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.special import gammaln
 
 NOISE_MODELS = ("gaussian", "student_t")
 
@@ -191,7 +190,7 @@ def standard_log_density(z: np.ndarray, config: LikelihoodConfig) -> np.ndarray:
     if config.noise == "gaussian":
         return -0.5 * z * z - 0.5 * math.log(2 * math.pi)
     nu = config.nu
-    normalizer = gammaln((nu + 1) / 2) - gammaln(nu / 2) - 0.5 * math.log(nu * math.pi)
+    normalizer = math.lgamma((nu + 1) / 2) - math.lgamma(nu / 2) - 0.5 * math.log(nu * math.pi)
     return normalizer - 0.5 * (nu + 1) * np.log1p(z * z / nu)
 
 

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
-import sympy
 
 
 @dataclass(frozen=True)
@@ -76,7 +75,27 @@ def _inv(x):
 
 
 def _sympy_pow(a, b):
+    import sympy
+
     return sympy.Pow(a, b)
+
+
+def _sympy(name: str) -> Callable:
+    """sympy's function ``name``, looked up when first called (so that
+    importing hypo does not import sympy, a quarter of a second)."""
+    def function(*args):
+        import sympy
+
+        return getattr(sympy, name)(*args)
+
+    function.__name__ = name
+    return function
+
+
+def _sympy_abs(a):
+    import sympy
+
+    return sympy.Abs(a, evaluate=False)
 
 
 _TABLE = [
@@ -89,17 +108,17 @@ _TABLE = [
     Operator("square", 1, None, _square, "", lambda a: a**2, 1.0),
     Operator("cube", 1, None, _cube, "", lambda a: a**3, 1.0),
     Operator("inv", 1, None, _inv, "reciprocal", lambda a: 1 / a, 1.0),
-    Operator("sqrt", 1, None, np.sqrt, "sqrt", sympy.sqrt, 1.5),
-    Operator("exp", 1, None, np.exp, "exp", sympy.exp, 2.0),
-    Operator("log", 1, None, np.log, "log", sympy.log, 2.0),
-    Operator("sin", 1, None, np.sin, "sin", sympy.sin, 2.0),
-    Operator("cos", 1, None, np.cos, "cos", sympy.cos, 2.0),
-    Operator("tan", 1, None, np.tan, "tan", sympy.tan, 2.5),
-    Operator("tanh", 1, None, np.tanh, "tanh", sympy.tanh, 2.5),
-    Operator("asin", 1, None, np.arcsin, "asin", sympy.asin, 2.5),
-    Operator("acos", 1, None, np.arccos, "acos", sympy.acos, 2.5),
-    Operator("atan", 1, None, np.arctan, "atan", sympy.atan, 2.5),
-    Operator("abs", 1, None, np.abs, "abs", lambda a: sympy.Abs(a, evaluate=False), 1.5),
+    Operator("sqrt", 1, None, np.sqrt, "sqrt", _sympy("sqrt"), 1.5),
+    Operator("exp", 1, None, np.exp, "exp", _sympy("exp"), 2.0),
+    Operator("log", 1, None, np.log, "log", _sympy("log"), 2.0),
+    Operator("sin", 1, None, np.sin, "sin", _sympy("sin"), 2.0),
+    Operator("cos", 1, None, np.cos, "cos", _sympy("cos"), 2.0),
+    Operator("tan", 1, None, np.tan, "tan", _sympy("tan"), 2.5),
+    Operator("tanh", 1, None, np.tanh, "tanh", _sympy("tanh"), 2.5),
+    Operator("asin", 1, None, np.arcsin, "asin", _sympy("asin"), 2.5),
+    Operator("acos", 1, None, np.arccos, "acos", _sympy("acos"), 2.5),
+    Operator("atan", 1, None, np.arctan, "atan", _sympy("atan"), 2.5),
+    Operator("abs", 1, None, np.abs, "abs", _sympy_abs, 1.5),
 ]
 
 OPERATORS: dict[str, Operator] = {op.name: op for op in _TABLE}

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import re
 from fractions import Fraction
-
-import sympy
+from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from hypo.errors import HypoError
 from hypo.expr import Expr, call, const, num, var
 from hypo.operators import OPERATORS
+
+if TYPE_CHECKING:
+    import sympy
 
 _PRECEDENCE = {"add": 1, "sub": 1, "mul": 2, "div": 2, "neg": 3, "pow": 4}
 _ATOM = 10
@@ -92,6 +95,8 @@ def to_string(expr: Expr, precision: int | None = None) -> str:
 
 def to_sympy(expr: Expr) -> sympy.Expr:
     """The same law as a sympy expression (free constants become Floats)."""
+    import sympy
+
     op = expr.op
     if op == "var":
         return sympy.Symbol(expr.name)
@@ -111,6 +116,8 @@ def to_sympy(expr: Expr) -> sympy.Expr:
 
 def to_latex(expr: Expr, precision: int = 4) -> str:
     """LaTeX of ``expr`` with constants rounded to ``precision`` significant digits."""
+    import sympy
+
     rounded = expr.with_constants(float(f"{v:.{precision}g}") for v in expr.constants())
     return sympy.latex(to_sympy(rounded))
 
@@ -119,23 +126,37 @@ def to_latex(expr: Expr, precision: int = 4) -> str:
 def _absolute(argument):
     """``Abs`` left as written: sympy would rewrite ``Abs(exp(x))`` as
     ``exp(re(x))`` for a complex symbol, which no one can read back."""
+    import sympy
+
     return sympy.Abs(argument, evaluate=False)
 
 
-_SYMPY_FUNCTIONS = {
-    "sin": sympy.sin, "cos": sympy.cos, "tan": sympy.tan, "tanh": sympy.tanh,
-    "asin": sympy.asin, "acos": sympy.acos, "atan": sympy.atan,
-    "arcsin": sympy.asin, "arccos": sympy.acos, "arctan": sympy.atan,
-    "exp": sympy.exp, "log": sympy.log, "ln": sympy.log, "sqrt": sympy.sqrt,
-    "abs": _absolute, "Abs": _absolute, "pi": sympy.pi, "e": sympy.E,
-    "square": lambda a: a**2, "cube": lambda a: a**3, "inv": lambda a: 1 / a,
-    "neg": lambda a: -a,
-}
-_FROM_SYMPY = {
-    sympy.sin: "sin", sympy.cos: "cos", sympy.tan: "tan", sympy.tanh: "tanh",
-    sympy.asin: "asin", sympy.acos: "acos", sympy.atan: "atan",
-    sympy.exp: "exp", sympy.log: "log", sympy.Abs: "abs",
-}
+@lru_cache(maxsize=1)
+def _sympy_functions() -> dict:
+    """Names a formula may use, as sympy objects (sympy is imported on the
+    first parse, not with hypo: it takes a quarter of a second)."""
+    import sympy
+
+    return {
+        "sin": sympy.sin, "cos": sympy.cos, "tan": sympy.tan, "tanh": sympy.tanh,
+        "asin": sympy.asin, "acos": sympy.acos, "atan": sympy.atan,
+        "arcsin": sympy.asin, "arccos": sympy.acos, "arctan": sympy.atan,
+        "exp": sympy.exp, "log": sympy.log, "ln": sympy.log, "sqrt": sympy.sqrt,
+        "abs": _absolute, "Abs": _absolute, "pi": sympy.pi, "e": sympy.E,
+        "square": lambda a: a**2, "cube": lambda a: a**3, "inv": lambda a: 1 / a,
+        "neg": lambda a: -a,
+    }
+
+
+@lru_cache(maxsize=1)
+def _from_sympy_names() -> dict:
+    import sympy
+
+    return {
+        sympy.sin: "sin", sympy.cos: "cos", sympy.tan: "tan", sympy.tanh: "tanh",
+        sympy.asin: "asin", sympy.acos: "acos", sympy.atan: "atan",
+        sympy.exp: "exp", sympy.log: "log", sympy.Abs: "abs",
+    }
 
 
 def parse(text: str, variables: list[str] | tuple[str, ...] | None = None) -> Expr:
@@ -154,7 +175,9 @@ def parse(text: str, variables: list[str] | tuple[str, ...] | None = None) -> Ex
     ParseError
         Syntax errors and unknown names, in one line.
     """
-    local_names = dict(_SYMPY_FUNCTIONS)
+    import sympy
+
+    local_names = dict(_sympy_functions())
     local_names["_exact_float"] = lambda literal: sympy.Float(literal, precision=53)
     for name in variables or ():
         local_names[name] = sympy.Symbol(name)
@@ -190,6 +213,8 @@ def _first_line(error: Exception) -> str:
 
 def from_sympy(node: sympy.Basic) -> Expr:
     """Convert a sympy expression into a hypo tree (Floats become free constants)."""
+    import sympy
+
     if isinstance(node, sympy.Symbol):
         return var(node.name)
     if node.is_number and not node.is_real:
@@ -208,7 +233,7 @@ def from_sympy(node: sympy.Basic) -> Expr:
         return _from_mul(node)
     if isinstance(node, sympy.Pow):
         return _from_pow(node.base, node.exp)
-    func = _FROM_SYMPY.get(node.func)
+    func = _from_sympy_names().get(node.func)
     if func is not None and len(node.args) == 1:
         return call(func, from_sympy(node.args[0]))
     raise ParseError(f"operator {node.func.__name__} in {node} is not supported; known operators: {', '.join(OPERATORS)}")
@@ -229,6 +254,8 @@ def _chain(op: str, inverse_op: str, terms) -> Expr:
 
 
 def _from_mul(node: sympy.Mul) -> Expr:
+    import sympy
+
     numerator, denominator = [], []
     for factor in node.as_ordered_factors():
         if isinstance(factor, sympy.Pow) and factor.exp.is_number and factor.exp < 0:
@@ -259,6 +286,8 @@ def _fold(op: str, factors) -> Expr:
 
 
 def _from_pow(base, exponent) -> Expr:
+    import sympy
+
     inner = from_sympy(base)
     if exponent == 2:
         return call("square", inner)

@@ -9,7 +9,7 @@ format is documented in ``docs/knowledge.md``.
 
 from knowledge.errors import KnowledgeError, UnitError
 from knowledge.loader import Knowledge, NamedConstant, VariableKnowledge, load_knowledge
-from knowledge.units import UNITS, dimension_vector, is_dimensionless, parse_unit
+from knowledge.units import dimension_vector, is_dimensionless, parse_unit
 
 __all__ = [
     "Knowledge",
@@ -23,3 +23,12 @@ __all__ = [
     "load_knowledge",
     "parse_unit",
 ]
+
+
+def __getattr__(name: str):
+    """``UNITS``, the shared pint registry, built on first use (``knowledge.units``)."""
+    if name == "UNITS":
+        from knowledge.units import registry
+
+        return registry()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -16,12 +16,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-import pint
 import yaml
 
 from hypo.data import column_name_problem
 from hypo.errors import did_you_mean
-from knowledge.units import DIMENSIONLESS
+from knowledge.units import dimensionless
 from knowledge.yaml_nodes import error_at, is_null, read_mapping
 
 CONSTANT_KEYS = ("value", "units", "description")
@@ -45,7 +44,7 @@ class NamedConstant:
 
     name: str
     value: float
-    units: pint.Unit = DIMENSIONLESS
+    units: pint.Unit = field(default_factory=dimensionless)
     line: int | None = field(default=None, compare=False, repr=False)
     column: int | None = field(default=None, compare=False, repr=False)
 
@@ -68,7 +67,7 @@ def read_constants(node: yaml.Node, source: str, variables: dict, read_units) ->
         if isinstance(entry_node, yaml.MappingNode):
             value, units = _read_entry(name, name_node, entry_node, source, read_units)
         else:
-            value, units = _value(entry_node, source, name), DIMENSIONLESS
+            value, units = _value(entry_node, source, name), dimensionless()
         mark = name_node.start_mark
         constants[name] = NamedConstant(name, value, units, mark.line + 1, mark.column + 1)
     return constants
@@ -84,7 +83,7 @@ def _read_entry(name: str, name_node: yaml.Node, node: yaml.MappingNode, source:
         raise error_at(name_node, source, f'constant "{name}" needs a value, e.g. "{name}: {{value: 6.674e-11, '
                        'units: m^3/(kg*s^2)}"')
     value = _value(entry["value"][1], source, name)
-    units = read_units(entry["units"][1], source, name) if "units" in entry else DIMENSIONLESS
+    units = read_units(entry["units"][1], source, name) if "units" in entry else dimensionless()
     return value, units
 
 

@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import pint
 import yaml
 
 from hypo.data import column_name_problem
@@ -35,7 +34,7 @@ from knowledge.prior import DEFAULT_LAMBDA, HARD, WeightedRule, build_prior
 from knowledge.reachability import unreachable_reason
 from knowledge.rule_sections import read_fitted_constants, read_lambda, read_rules
 from knowledge.rules import RuleContext
-from knowledge.units import DIMENSIONLESS, parse_unit
+from knowledge.units import dimensionless, parse_unit
 from knowledge.yaml_nodes import error_at, read_mapping
 
 __all__ = ["VariableKnowledge", "NamedConstant", "Knowledge", "load_knowledge", "SECTIONS"]
@@ -385,7 +384,7 @@ def _read_units(node: yaml.Node, source: str, name: str) -> pint.Unit:
     """Parse a ``units:`` value; the number 1 means dimensionless."""
     if isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:int" \
             and node.value.strip() == "1":
-        return DIMENSIONLESS
+        return dimensionless()
     if not isinstance(node, yaml.ScalarNode) or node.tag != "tag:yaml.org,2002:str":
         raise error_at(node, source, f'units of "{name}" must be text such as "meter" or '
                   '"m^3/(kg*s^2)"; write "dimensionless" for pure numbers')

@@ -14,23 +14,44 @@ from __future__ import annotations
 
 import tokenize
 from functools import lru_cache
-
-import pint
+from typing import TYPE_CHECKING
 
 from hypo.errors import did_you_mean
 from knowledge.errors import UnitError
 
-__all__ = ["UNITS", "DIMENSIONLESS", "parse_unit", "dimension_vector", "is_dimensionless"]
+if TYPE_CHECKING:
+    import pint
 
-UNITS = pint.UnitRegistry()
-"""The shared registry.  pint's defaults treat radians (and degrees,
-steradians, ...) as dimensionless, so ``sin(theta)`` with ``theta`` in
-radians is consistent; we rely on that and do not change it."""
+__all__ = ["UNITS", "DIMENSIONLESS", "dimensionless", "registry", "parse_unit", "dimension_vector",
+           "is_dimensionless"]
 
-pint.set_application_registry(UNITS)  # Quantities pickled by workers unpickle into UNITS.
 
-DIMENSIONLESS = UNITS.dimensionless
-"""The unit of pure numbers."""
+@lru_cache(maxsize=1)
+def registry() -> "pint.UnitRegistry":
+    """The shared registry, built on first use (importing pint and building
+    its registry takes a fifth of a second, which a fit without units need
+    not pay).  pint's defaults treat radians (and degrees, steradians, ...)
+    as dimensionless, so ``sin(theta)`` with ``theta`` in radians is
+    consistent; we rely on that and do not change it."""
+    import pint
+
+    units = pint.UnitRegistry()
+    pint.set_application_registry(units)  # Quantities pickled by workers unpickle into it.
+    return units
+
+
+def dimensionless() -> "pint.Unit":
+    """The unit of pure numbers."""
+    return registry().dimensionless
+
+
+def __getattr__(name: str):
+    """``UNITS`` (the registry) and ``DIMENSIONLESS``, built on first use."""
+    if name == "UNITS":
+        return registry()
+    if name == "DIMENSIONLESS":
+        return dimensionless()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def parse_unit(text: str) -> pint.Unit:
@@ -63,8 +84,10 @@ def parse_unit(text: str) -> pint.Unit:
         raise UnitError(str(text), "a unit must be text such as \"meter\" or \"dimensionless\"")
     if not text.strip():
         raise UnitError(text, 'the unit is blank; write "dimensionless" for pure numbers')
+    import pint
+
     try:
-        return UNITS.parse_units(text)
+        return registry().parse_units(text)
     except pint.UndefinedUnitError as error:
         unknown = error.unit_names[0] if isinstance(error.unit_names, tuple) else error.unit_names
         raise UnitError(
@@ -128,4 +151,5 @@ def is_dimensionless(unit: pint.Unit | str) -> bool:
 @lru_cache(maxsize=1)
 def _unit_names() -> tuple[str, ...]:
     """Unit names for "did you mean"; built on the first unknown unit only."""
-    return tuple(name for name in dir(UNITS) if not name.startswith("_") and name in UNITS)
+    units = registry()
+    return tuple(name for name in dir(units) if not name.startswith("_") and name in units)

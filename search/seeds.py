@@ -84,11 +84,14 @@ def initial_seeds(columns: dict, y: np.ndarray, operators=(), deadline: float | 
     of a monomial), the linear law and sparse sums.
 
     ``deadline`` (a ``time.perf_counter()`` value) skips the costlier
-    generators once passed, so a short time limit is not spent on seeds.
+    generators once passed, so a short time limit is not spent on seeds;
+    they combine only the most relevant inputs (``search.relevance``), so
+    their cost does not grow with the number of columns.
     Seeds are respelled with ``operators`` (``cube`` as ``pow``), or dropped
     when that is impossible.
     """
     from search.product_seeds import product_seeds
+    from search.relevance import relevant_inputs
     from search.sparse_seeds import factored_sum_seeds, transformed_sum_seeds
 
     seeds = [var(n) for n in columns]
@@ -101,11 +104,13 @@ def initial_seeds(columns: dict, y: np.ndarray, operators=(), deadline: float | 
         generators.append(product_seeds)
     if "add" in operators and "mul" in operators:
         generators += [transformed_sum_seeds, factored_sum_seeds]
+    # the generators combine inputs in pairs and triples: only the relevant few
+    combined = relevant_inputs(columns, y) if generators else columns
     for generator in generators:
         if deadline is not None and time.perf_counter() > deadline:
             break
         with np.errstate(all="ignore"):
-            seeds += generator(columns, y, operators)
+            seeds += generator(combined, y, operators)
     allowed = set(operators)
     respelled = (respell(seed, allowed) for seed in seeds)
     return [seed for seed in respelled if seed is not None]

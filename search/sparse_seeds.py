@@ -97,14 +97,19 @@ def _orthonormal_basis(matrix: np.ndarray, indices: list[int]) -> np.ndarray:
 
 
 def _best_addition(matrix: np.ndarray, target: np.ndarray, indices: list[int]) -> tuple[int, float]:
-    """The term that, added to ``indices``, leaves the smallest residual; and that residual's norm."""
+    """The term that, added to ``indices``, leaves the smallest residual; and that residual's norm.
+
+    With unit columns and ``B`` an orthonormal basis of the chosen ones, a
+    term's part outside ``span(B)`` has squared norm ``1 - |Bᵀ m|²`` and meets
+    the residual (orthogonal to ``B``) in ``mᵀ r``: no projected copy of the
+    dictionary is needed."""
     basis = _orthonormal_basis(matrix, indices)
     residual = target - basis @ (basis.T @ target)
-    projected = matrix - basis @ (basis.T @ matrix) if indices else matrix
-    strength = np.linalg.norm(projected, axis=0)
+    overlap = basis.T @ matrix
+    strength = np.sqrt(np.maximum(1.0 - np.sum(overlap * overlap, axis=0), 0.0))
     usable = strength > 1e-6
     gain = np.zeros(matrix.shape[1])
-    gain[usable] = np.abs(projected[:, usable].T @ residual) / strength[usable]
+    gain[usable] = np.abs(matrix[:, usable].T @ residual) / strength[usable]
     gain[indices] = -1.0
     best = int(np.argmax(gain))
     remaining = max(float(residual @ residual) - gain[best] ** 2, 0.0)
@@ -265,6 +270,10 @@ deviations, for a usable factor (uniform data stay under 2; spikes exceed 6)."""
 N_FACTORS = 24
 """How many common factors are tried in full by :func:`factored_sum_seeds`."""
 
+N_SCREENED = 2048
+"""Factors whose best single term explains ``y / F`` best are the ones ranked
+by the (quadratic) best pair of terms."""
+
 
 def _factor_dictionary(columns: dict, operators) -> list[tuple[object, np.ndarray]]:
     """Candidate common factors: monomials of one or two inputs, and the
@@ -343,6 +352,10 @@ def factored_sum_seeds(columns: dict, y: np.ndarray, operators=()) -> list[Expr]
         keep = np.isfinite(norms) & (norms > 0)
         indices, centred = indices[keep], centred[:, keep] / norms[keep]
         small = _normalized_matrix(terms[:SMALL_DICTIONARY])
+        if centred.shape[1] > N_SCREENED:  # one product screens them; the pairs cost a hundred times more
+            single = np.max((small.T @ centred) ** 2, axis=0)
+            screened = np.sort(np.argsort(-single, kind="stable")[:N_SCREENED])
+            indices, centred = indices[screened], centred[:, screened]
         errors = _two_term_errors(small, centred)
     order = indices[np.argsort(np.maximum(errors, 0.0), kind="stable")[:N_FACTORS]]
     seeds = []
