@@ -42,6 +42,8 @@ class RowSet:
     y: np.ndarray
     w: np.ndarray
     variance: float
+    sum_log_w: float
+    """``Σ log w_i``: the weights' share of a Gaussian log-likelihood."""
 
     @property
     def n_rows(self) -> int:
@@ -51,10 +53,6 @@ class RowSet:
     def floor_variance(self) -> float:
         return NOISE_FLOOR * self.variance
 
-    @property
-    def sum_log_w(self) -> float:
-        """``Σ log w_i``: the weights' share of a Gaussian log-likelihood."""
-        return float(np.sum(np.log(self.w)))
 
     @classmethod
     def build(cls, X: np.ndarray, y: np.ndarray, w: np.ndarray, rows: np.ndarray | None = None) -> "RowSet":
@@ -64,7 +62,7 @@ class RowSet:
             w, dtype=float)
         centre = float(w @ y) / float(w.sum())
         variance = max(float(w @ (y - centre) ** 2) / len(y), 1e-300)
-        return cls(X, y, w, variance)
+        return cls(X, y, w, variance, float(np.sum(np.log(w))))
 
 
 @dataclass(frozen=True)

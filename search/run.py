@@ -85,8 +85,9 @@ def run_search(kernel, scorer: Scorer, seeds: Sequence[Expr], rng: np.random.Gen
         ``"interrupted"``.
 
     ``hall`` continues an earlier hall of fame; by default a new one starts
-    from every score already in the scorer's cache.  Laws reach the hall on
-    every row (``Scorer.on_all_rows``), so its ranking is the report's.
+    from every score already in the scorer's cache.  The hall ranks laws as
+    the search does, on the search rows (``Scorer.search_rows``: all rows up
+    to ten thousand); the report moves them to every row.
     """
     start = time.perf_counter()
     fill_from_cache = hall is None
@@ -102,7 +103,7 @@ def run_search(kernel, scorer: Scorer, seeds: Sequence[Expr], rng: np.random.Gen
         state = kernel.init(rng, seeds)
         if fill_from_cache:
             for score in list(scorer.cache.values()):
-                hall.update(scorer.on_all_rows(score))
+                hall.update(score)
         while True:
             seconds = time.perf_counter() - start
             if budget.time_limit is not None and seconds >= budget.time_limit:
@@ -122,7 +123,7 @@ def run_search(kernel, scorer: Scorer, seeds: Sequence[Expr], rng: np.random.Gen
             steps += 1
             proposals += len(info.moves)
             for score in info.scores:
-                hall.update(scorer.on_all_rows(score))
+                hall.update(score)
             if on_progress is not None and seconds - last_report >= progress_interval:
                 last_report = seconds
                 on_progress(_snapshot(hall, budget, seconds, scorer.n_evaluations))
