@@ -53,6 +53,7 @@ EXP_P5 = 4.13813679705723846039e-08
 EXP_HIGH = 7.09782712893383973096e+02
 EXP_LOW = -7.08396418532264106224e+02
 """The fast path covers ``EXP_LOW <= x <= EXP_HIGH`` (normal results)."""
+EXP_UNDERFLOW = -7.45133219101941108420e+02
 
 
 @njit(**JIT)
@@ -94,10 +95,19 @@ def exp_rows(s, row, m, bits, real, scratch):
     for i in range(m):
         s[row, i] = (s[row, i] * 2.0) * real[i]
     if repair:
-        for i in range(m):
+        subnormal = False
+        for i in range(m):  # branch-free, so it vectorizes too
             x = scratch[REPAIR, i]
-            if not EXP_LOW <= x <= EXP_HIGH:
-                s[row, i] = np.exp(x)
+            value = s[row, i]
+            value = x + np.inf if (x > EXP_HIGH or x != x) else value  # inf, or NaN for NaN
+            value = 0.0 if x < EXP_UNDERFLOW else value
+            subnormal |= EXP_UNDERFLOW <= x < EXP_LOW
+            s[row, i] = value
+        if subnormal:  # results below the normal range: rare enough for the C library
+            for i in range(m):
+                x = scratch[REPAIR, i]
+                if EXP_UNDERFLOW <= x < EXP_LOW:
+                    s[row, i] = np.exp(x)
 
 
 # --- log (fdlibm e_log.c) ----------------------------------------------------------
@@ -141,10 +151,20 @@ def log_rows(s, row, m, bits, real, scratch):
         half_square = 0.5 * f * f
         s[row, i] = k * LN2_HI - ((half_square - (t * (half_square + t1 + t2) + k * LN2_LO)) - f)
     if repair:
-        for i in range(m):
+        subnormal = False
+        for i in range(m):  # branch-free, so it vectorizes too
             x = scratch[REPAIR, i]
-            if not SMALLEST_NORMAL <= x <= LARGEST:
-                s[row, i] = np.log(x)
+            value = s[row, i]
+            value = np.nan if (x < 0.0 or x != x) else value
+            value = -np.inf if x == 0.0 else value
+            value = np.inf if x > LARGEST else value
+            subnormal |= 0.0 < x < SMALLEST_NORMAL
+            s[row, i] = value
+        if subnormal:
+            for i in range(m):
+                x = scratch[REPAIR, i]
+                if 0.0 < x < SMALLEST_NORMAL:
+                    s[row, i] = np.log(x)
 
 
 # --- sin and cos (fdlibm k_sin.c, k_cos.c, medium range reduction) -------------------
@@ -186,10 +206,16 @@ def _sin_cos_rows(s, row, m, cosine, scratch):
         value = cos_r if quadrant & 1 else sine
         s[row, i] = -value if quadrant & 2 else value
     if repair:
+        huge = False
         for i in range(m):
             x = scratch[REPAIR, i]
-            if not -ANGLE_LIMIT <= x <= ANGLE_LIMIT:
-                s[row, i] = np.cos(x) if cosine else np.sin(x)
+            s[row, i] = np.nan if x - x != 0.0 else s[row, i]
+            huge |= (x - x == 0.0) and not -ANGLE_LIMIT <= x <= ANGLE_LIMIT
+        if huge:
+            for i in range(m):
+                x = scratch[REPAIR, i]
+                if x - x == 0.0 and not -ANGLE_LIMIT <= x <= ANGLE_LIMIT:
+                    s[row, i] = np.cos(x) if cosine else np.sin(x)
 
 
 @njit(**JIT)
