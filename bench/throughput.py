@@ -79,8 +79,9 @@ def run_hypo(frame, target, knowledge, seconds: float, stop_early: bool) -> dict
 
 
 def run_operon(frame, target, seconds: float) -> dict:
-    from bench.engines import OPERON_NOISE_FLOOR, OPERON_SYMBOLS
     from pyoperon.sklearn import SymbolicRegressor
+
+    from bench.engines import OPERON_NOISE_FLOOR, OPERON_SYMBOLS
 
     inputs = [c for c in frame.columns if c != target]
     X = frame[inputs].to_numpy(dtype=np.float32)

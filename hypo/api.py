@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from hypo.data import Dataset, load_dataset
+from hypo.devices import resolve_device
 from hypo.errors import HypoError, did_you_mean
 from hypo.expr import const
 from hypo.final_laws import final_laws
@@ -40,7 +41,8 @@ def fit(data: str | Path | pd.DataFrame, target: str, knowledge: str | Path | Kn
         operators: list[str] | None = None, errors: str = "auto",
         noise: str = "gaussian", sigma: float | None = None, sigma_column: str | None = None,
         mcmc: bool = True, world_model: bool = False, structure_prior: StructurePrior | None = None,
-        progress: Callable[[Progress], None] | None = None, stop_early: bool = True) -> FitResult:
+        progress: Callable[[Progress], None] | None = None, stop_early: bool = True,
+        device: str | None = "auto") -> FitResult:
     """Search for the laws that explain ``target``.
 
     Parameters
@@ -100,6 +102,10 @@ def fit(data: str | Path | pd.DataFrame, target: str, knowledge: str | Path | Kn
         again as it took to find it with its error at the data's noise level
         (``search.stopping``); ``stats["stop_reason"]`` says which.  False
         spends the whole budget.
+    device : {"auto", "cpu", "cuda"}
+        Where batches of constants are fitted: ``"cuda"`` (or ``"cuda:N"``)
+        on a GPU through torch, ``"cpu"`` with the compiled kernels, ``"auto"``
+        on a GPU when torch sees one (``hypo.devices``).
 
     Returns
     -------
@@ -121,11 +127,11 @@ def fit(data: str | Path | pd.DataFrame, target: str, knowledge: str | Path | Kn
 
     with threadpool_limits(limits=1):
         return _fit(data, target, knowledge, features, time_limit, max_evals, seed, max_size, operators, errors,
-                    noise, sigma, sigma_column, mcmc, world_model, structure_prior, progress, stop_early)
+                    noise, sigma, sigma_column, mcmc, world_model, structure_prior, progress, stop_early, device)
 
 
 def _fit(data, target, knowledge, features, time_limit, max_evals, seed, max_size, operators, errors, noise, sigma,
-         sigma_column, mcmc, world_model, structure_prior, progress, stop_early) -> FitResult:
+         sigma_column, mcmc, world_model, structure_prior, progress, stop_early, device) -> FitResult:
     started = time.perf_counter()  # the time limit covers the whole fit
     if time_limit is None and max_evals is None:
         raise HypoError("give a time limit or a maximum number of evaluations, or the search never stops")
@@ -158,7 +164,7 @@ def _fit(data, target, knowledge, features, time_limit, max_evals, seed, max_siz
                     limits=ScorerLimits(max_size=max_size), weights=weights,
                     log_prior_fn=prior, before_fit_prior_fn=prior.before_fit if prior is not None else None,
                     complexity_weights=knowledge.complexity_weights,
-                    posterior_model=posterior_model)
+                    posterior_model=posterior_model, device=resolve_device(device))
     space = SearchSpace(search_features, operator_names, max_size=max_size,
                         constraint=_hard_constraint(prior))
     clock = Clock(started, time_limit, max_evals)
@@ -186,7 +192,7 @@ def _fit(data, target, knowledge, features, time_limit, max_evals, seed, max_siz
     stats = {"seconds": seconds, "evaluations": scorer.n_evaluations,
              "errors": "relative" if scorer.weights is not None else "absolute",
              "stop_reason": outcome.stop_reason, "n_rows": dataset.n_rows,
-             "n_dropped": dataset.n_dropped, "seed": seed,
+             "n_dropped": dataset.n_dropped, "seed": seed, "device": scorer.device or "cpu",
              **_search_efficiency(outcome.hall_of_fame, law_keys, started, seconds, kernel, scorer)}
     if proposer is not None:
         stats["world_model_proposed"] = kernel.n_world_model_proposed

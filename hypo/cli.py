@@ -52,6 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="do not use the world model (the default)")
     fit.add_argument("--no-mcmc", action="store_true",
                      help="skip sampling the posterior with MCMC after the search")
+    fit.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
+                     help="where batches of constants are fitted: a GPU through torch (cuda), the compiled CPU "
+                          "kernels (cpu), or a GPU when one is there (auto, the default)")
     fit.add_argument("--output", help="write the result as JSON to this file")
     fit.add_argument("--quiet", action="store_true", help="no progress bar")
     world_model = commands.add_parser("world-model", help="pretrain the structure proposer on synthetic data")
@@ -94,7 +97,7 @@ def _fit(args, errors: Console) -> int:
                      time_limit=args.time_limit, max_evals=args.max_evals, seed=args.seed,
                      max_size=args.max_size, errors=args.errors, noise=args.noise.replace("-", "_"),
                      sigma=args.sigma, sigma_column=args.sigma_column, mcmc=not args.no_mcmc,
-                     world_model=args.world_model,
+                     world_model=args.world_model, device=args.device,
                      progress=report)
     for note in result.notes:
         errors.print(f"hypo: note: {note}", markup=False, soft_wrap=True)
@@ -139,7 +142,7 @@ class _progress_bar:
         return self._update
 
     def _update(self, snapshot) -> None:
-        status = f"{snapshot.n_evaluations} evaluations  best nmse {snapshot.best_nmse:.3g}"
+        status = f"{snapshot.n_evaluations} evaluations  best nmse {snapshot.best_nmse:.3g}  {snapshot.best_law[:60]}"
         self.progress.update(self.task, completed=snapshot.fraction_done, status=status)
 
     def _plain(self, snapshot) -> None:

@@ -109,18 +109,24 @@ N_WRAP_SLOTS = 5
 
 def score_batch(structures: Sequence[Expr], variables: Sequence[str], fit_rows: RowSet, rows: RowSet,
                 posterior: KernelPosterior, *, fit: bool = True, linear_scaling: bool = True,
-                max_iterations: int = 10, every_wrap: bool = True) -> KernelScores:
+                max_iterations: int = 10, every_wrap: bool = True, device=None) -> KernelScores:
     """Fit (when ``fit``) and score structures with the compiled kernel.
 
     ``results[p, w]`` holds the terms of wrap ``w`` of structure ``p`` (every
     wrap with ``every_wrap``, else the best one in slot 0); the columns are
     ``hypo.kernels.posterior.R_*``.  The knowledge prior is left to the
-    caller (0 here).
+    caller (0 here).  With a torch ``device``, the constants are fitted there,
+    the whole batch at once (``hypo.torch_kernels``; Gaussian noise), and the
+    terms computed by the compiled kernel from them.
     """
     from hypo.kernels.posterior import N_RESULTS
     from hypo.kernels.scoring import score_programs
 
     batch = encode(structures, variables)
+    evaluations = 0
+    if fit and device is not None and posterior.noise == 0 and len(batch):
+        batch.vals[:] = _fitted_on_device(batch, fit_rows, device, linear_scaling, max_iterations)
+        evaluations, fit = len(batch), False
     k_max = int(batch.n_constants.max(initial=0))
     slots = N_WRAP_SLOTS if every_wrap else 1
     results = np.zeros((len(batch), slots, N_RESULTS))
@@ -128,13 +134,27 @@ def score_batch(structures: Sequence[Expr], variables: Sequence[str], fit_rows: 
     fit_errors = np.zeros(len(batch))
     knowledge = np.zeros((len(batch), N_WRAP_SLOTS))
     with np.errstate(all="ignore"):
-        evaluations = score_programs(
+        evaluations += score_programs(
             batch.ops, batch.args, batch.vals, batch.lengths, ARITY, fit_rows.X, fit_rows.y, fit_rows.w, rows.X,
             rows.y, rows.w, fit, linear_scaling, max_iterations, every_wrap, knowledge, posterior.linear_costs,
             posterior.quadratic_costs, posterior.nats_per_node, posterior.noise, posterior.nu, posterior.sigma_known,
             rows.floor_variance, rows.sum_log_w, posterior.prior_width, posterior.prior_scale, results, covariances,
             fit_errors)
     return KernelScores(batch, results, covariances, fit_errors, int(evaluations))
+
+
+def _fitted_on_device(batch: ProgramBatch, rows: RowSet, device, linear_scaling: bool, max_iterations: int):
+    """The batch's constants fitted on a torch device (float64), back as numpy."""
+    import torch
+
+    from hypo.torch_kernels import fit_constants
+
+    def tensor(array):
+        return torch.as_tensor(array, dtype=torch.float64, device=device)
+
+    vals, _, _, _ = fit_constants(batch, tensor(rows.X), tensor(rows.y), tensor(rows.w),
+                                  linear_scaling=linear_scaling, max_iterations=max_iterations)
+    return vals.cpu().numpy()
 
 
 def wrapped_law(f_expr: Expr, wrap: int, offset: float, scale: float) -> Expr:

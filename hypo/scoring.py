@@ -145,6 +145,10 @@ class Scorer:
         Noise model and structure prior of the log-posterior.
     max_search_rows : int
         Rows the search scores on (see :data:`MAX_SEARCH_ROWS`).
+    device : str, optional
+        A torch device (``"cuda"``) on which batches of constants are fitted
+        (``hypo.torch_kernels``); None fits them with the compiled CPU kernels.
+        The compiled search engine always runs on the CPU.
     """
 
     columns: dict
@@ -159,6 +163,7 @@ class Scorer:
     weights: np.ndarray | None = None
     posterior_model: PosteriorModel | None = None
     max_search_rows: int = MAX_SEARCH_ROWS
+    device: str | None = None
 
     def __post_init__(self):
         from hypo.kernels.evaluation import variables_by_row
@@ -248,7 +253,7 @@ class Scorer:
     def _fit_and_score(self, items: list[tuple[str, Expr]]) -> None:
         structures = [structure for _, structure in items]
         scores = score_batch(structures, self.variables, self.fit_rows, self.search_rows, self.kernel_posterior,
-                             linear_scaling=self.linear_scaling)
+                             linear_scaling=self.linear_scaling, device=self.device)
         self.n_evaluations += len(items)
         for index, (key, _) in enumerate(items):
             self.cache[key] = self._best_wrap(scores, index, key, self.search_rows)
@@ -278,8 +283,18 @@ class Scorer:
 
     def _score(self, key: str, structure: Expr, law: Expr, log_prior: float, row, covariance, rows: RowSet
                ) -> Score:
-        from hypo.kernels.posterior import (METHOD_NAMES, R_LOG_EVIDENCE, R_LOG_LIKELIHOOD, R_LOG_POSTERIOR,
-                                            R_METHOD, R_MSE, R_N_CONSTANTS, R_SIGMA, R_STRUCTURE, R_WEIGHTED_MSE)
+        from hypo.kernels.posterior import (
+            METHOD_NAMES,
+            R_LOG_EVIDENCE,
+            R_LOG_LIKELIHOOD,
+            R_LOG_POSTERIOR,
+            R_METHOD,
+            R_MSE,
+            R_N_CONSTANTS,
+            R_SIGMA,
+            R_STRUCTURE,
+            R_WEIGHTED_MSE,
+        )
 
         count = int(row[R_N_CONSTANTS])
         method = METHOD_NAMES[int(row[R_METHOD])]
@@ -326,7 +341,8 @@ class Scorer:
         if not current.is_valid or current.structure.n_constants == 0:
             return current
         scores = score_batch([current.structure], self.variables, self.refit_rows, self.all_rows,
-                             self.kernel_posterior, linear_scaling=self.linear_scaling, max_iterations=max_iterations)
+                             self.kernel_posterior, linear_scaling=self.linear_scaling, max_iterations=max_iterations,
+                             device=self.device)
         refined = self._best_wrap(scores, 0, current.key, self.all_rows)
         return refined if refined.log_posterior >= current.log_posterior else current
 

@@ -1,7 +1,7 @@
 """Whole batches of programs on all rows: values, and values with Jacobians.
 
-Rows are processed in blocks of :data:`BLOCK` so that the interpreter's
-stack stays in cache however many rows there are.
+Rows are processed in blocks (``hypo.kernels.interpreter.ROWS_PER_BLOCK``)
+so that the interpreter's stack stays in cache however many rows there are.
 """
 
 from __future__ import annotations
@@ -9,19 +9,18 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from hypo.kernels.interpreter import run_jacobian, run_values, stack_depth, workspace
+from hypo.kernels.interpreter import (JACOBIAN_ROWS_PER_BLOCK, ROWS_PER_BLOCK, run_jacobian, run_values, stack_depth,
+                                      workspace)
 from hypo.program import ARITY
 
 JIT = dict(cache=True, error_model="numpy", nogil=True)
-BLOCK = 256
-"""Rows per block of the interpreter's stack."""
 
 
 @njit(**JIT)
 def evaluate_batch(ops, args, vals, lengths, X, arity, out):
     """``out[p, i]`` = program ``p`` on row ``i`` of ``X`` (variables by row)."""
     n_rows = X.shape[1]
-    width = min(BLOCK, max(n_rows, 1))
+    width = min(ROWS_PER_BLOCK, max(n_rows, 1))
     depth = 1
     for p in range(len(lengths)):
         depth = max(depth, stack_depth(ops[p], lengths[p], arity))
@@ -37,7 +36,7 @@ def evaluate_batch(ops, args, vals, lengths, X, arity, out):
 def jacobian_batch(ops, args, vals, lengths, n_constants, X, arity, out, jac):
     """Values into ``out[p, i]`` and ``∂/∂θ_j`` into ``jac[p, j, i]``."""
     n_rows = X.shape[1]
-    width = min(BLOCK, max(n_rows, 1))
+    width = min(JACOBIAN_ROWS_PER_BLOCK, max(n_rows, 1))
     depth = 1
     k_max = 1
     for p in range(len(lengths)):

@@ -23,13 +23,20 @@ import numpy as np
 from numba import njit
 
 from hypo.kernels.vector_math import cos_rows, exp_rows, log_rows, power_rows, sin_rows, tanh_rows
-from hypo.program import (ABS, ACOS, ADD, ASIN, ATAN, CONST, COS, CUBE, DIV, EXP, INV, LOG, MUL, NEG, NUM, POW,
-                          SIN, SQRT, SQUARE, SUB, TAN, TANH, VAR)
+from hypo.program import (ABS, ACOS, ADD, ASIN, ATAN, CONST, COS, CUBE, DIV, EXP, INV, LOG, MUL, NEG, NUM, POW, SIN,
+                          SQRT, SQUARE, SUB, TAN, TANH, VAR)
 
 JIT = dict(cache=True, error_model="numpy", nogil=True, fastmath={"contract"}, _nrt=False)
 """Options of every kernel: cached on disk (compiled once per install), numpy
 semantics for domain errors (NaN and inf instead of exceptions), and fused
 multiply-adds (which only make results more accurate)."""
+
+ROWS_PER_BLOCK = 1024
+"""Rows the interpreter runs at once when it computes values only: enough to
+amortize the per-node dispatch, few enough for the stack to stay in cache."""
+
+JACOBIAN_ROWS_PER_BLOCK = 512
+"""Rows per block with derivatives, whose stack is a constant-count times larger."""
 
 MAX_CONSTANTS = 62
 """Free constants one program may have (one bit each in the masks)."""

@@ -13,13 +13,14 @@ import numpy as np
 from numba import njit
 
 from hypo.kernels.fitting import affine, constant_positions, fit_buffers, fit_program, values
-from hypo.kernels.interpreter import stack_depth, workspace
+from hypo.kernels.interpreter import JACOBIAN_ROWS_PER_BLOCK, stack_depth, workspace
 from hypo.kernels.noise import GAUSSIAN, robust_weights, student_t_normalizer
-from hypo.kernels.posterior import (AFFINE, BIC, CONSTANT, INVALID, LAPLACE, N_WRAPS, PLAIN,
-                                    R_KNOWLEDGE, R_LOG_EVIDENCE, R_LOG_LIKELIHOOD, R_LOG_POSTERIOR, R_METHOD, R_MSE,
-                                    R_N_CONSTANTS, R_OFFSET, R_SCALE, R_SIGMA, R_STRUCTURE, R_WEIGHTED_MSE, R_WRAP,
-                                    REJECTED, SCALE, SHIFT, _COLUMN, _CONSTANT, _GRADIENT, _INDEX, _PRIOR, _SPARE, _THETA, _log_likelihood, _student_t_gradient, gather, small_workspace,
-                                    structure_log_prior, wrap_coefficients, wrap_evidence)
+from hypo.kernels.posterior import (_COLUMN, _CONSTANT, _GRADIENT, _INDEX, _PRIOR, _SPARE, _THETA, AFFINE, BIC,
+                                    CONSTANT, INVALID, LAPLACE, N_WRAPS, PLAIN, R_KNOWLEDGE, R_LOG_EVIDENCE,
+                                    R_LOG_LIKELIHOOD, R_LOG_POSTERIOR, R_METHOD, R_MSE, R_N_CONSTANTS, R_OFFSET,
+                                    R_SCALE, R_SIGMA, R_STRUCTURE, R_WEIGHTED_MSE, R_WRAP, REJECTED, SCALE, SHIFT,
+                                    _log_likelihood, _student_t_gradient, gather, small_workspace, structure_log_prior,
+                                    wrap_coefficients, wrap_evidence)
 from hypo.kernels.vector_math import REDUCE_JIT as JIT
 from hypo.program import CONST
 
@@ -251,8 +252,6 @@ def law_terms(ops, args, vals, length, k, X, y, w, n, width, linear_scaling, eve
                covariances[0])
 
 
-BLOCK = 256
-"""Rows per block of the interpreter's stack."""
 
 
 @njit(**NRT_JIT)
@@ -279,7 +278,8 @@ def score_programs(ops, args, vals, lengths, arity, X_fit, y_fit, w_fit, X, y, w
         for t in range(lengths[p]):
             k += ops[p, t] == CONST
         k_max = max(k_max, k)
-    space = workspace(depth, k_max, min(BLOCK, max(n, n_fit, 1)))
+    width, fit_width = min(JACOBIAN_ROWS_PER_BLOCK, max(n, 1)), min(JACOBIAN_ROWS_PER_BLOCK, max(n_fit, 1))
+    space = workspace(depth, k_max, max(width, fit_width))
     buffers = fit_buffers(n_fit, k_max)
     f = np.empty(n)
     moved_f = np.empty(n)
@@ -301,7 +301,7 @@ def score_programs(ops, args, vals, lengths, arity, X_fit, y_fit, w_fit, X, y, w
             k += op == CONST
         if fit:
             error, _, _, used = fit_program(ops[p], args[p], vals[p], length, X_fit, y_fit, w_fit, n_fit,
-                                            min(BLOCK, max(n_fit, 1)), linear_scaling, max_iterations, noise, nu,
+                                            fit_width, linear_scaling, max_iterations, noise, nu,
                                             sigma_known, buffers, space)
             fit_errors[p] = error
             evaluations += used
@@ -309,7 +309,7 @@ def score_programs(ops, args, vals, lengths, arity, X_fit, y_fit, w_fit, X, y, w
                 for slot in range(results.shape[1]):
                     _invalid(results[p, slot], INVALID)
                 continue
-        law_terms(ops[p], args[p], vals[p], length, k, X, y, w, n, min(BLOCK, max(n, 1)), linear_scaling,
+        law_terms(ops[p], args[p], vals[p], length, k, X, y, w, n, width, linear_scaling,
                   every_wrap, knowledge[p], counts, linear_costs, quadratic_costs, nats_per_node, noise, nu,
                   normalizer, sigma_known, floor_variance, sum_log_w, prior_width, prior_scale, f, moved_f, omega,
                   moments, positions, small, space, results[p], covariances[p])

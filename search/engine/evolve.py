@@ -26,7 +26,7 @@ import numpy as np
 from numba import njit
 
 from hypo.kernels.fitting import fit_buffers, fit_program
-from hypo.kernels.interpreter import workspace
+from hypo.kernels.interpreter import JACOBIAN_ROWS_PER_BLOCK, workspace
 from hypo.kernels.noise import GAUSSIAN, student_t_normalizer
 from hypo.kernels.posterior import (AFFINE, R_LOG_LIKELIHOOD, R_LOG_POSTERIOR, R_OFFSET, R_SCALE, R_WEIGHTED_MSE,
                                     R_WRAP, SCALE, SHIFT, small_workspace)
@@ -184,7 +184,8 @@ def evolve(population, cache, elites, emitted, counters, arity, space, rules, co
     wrapped_vals = np.zeros(room)
     n_fit = len(y_fit)
     n = len(y)
-    space_work = workspace(capacity + 2, max_constants, min(256, max(n, n_fit, 1)))
+    width, fit_width = min(JACOBIAN_ROWS_PER_BLOCK, max(n, 1)), min(JACOBIAN_ROWS_PER_BLOCK, max(n_fit, 1))
+    space_work = workspace(capacity + 2, max_constants, max(width, fit_width))
     buffers = fit_buffers(n_fit, max_constants)
     f = np.empty(n)
     moved_f = np.empty(n)
@@ -274,14 +275,14 @@ def evolve(population, cache, elites, emitted, counters, arity, space, rules, co
                     if arity[child_ops[index, t]] > 0:
                         counts[child_ops[index, t]] += 1
                 error, _, _, used = fit_program(child_ops[index], child_args[index], child_vals[index], made, X_fit,
-                                                y_fit, w_fit, n_fit, min(256, max(n_fit, 1)), linear_scaling,
+                                                y_fit, w_fit, n_fit, fit_width, linear_scaling,
                                                 max_iterations, noise, nu, sigma_known, buffers, space_work)
                 counters[EVALUATIONS] += 1
                 if not np.isfinite(error):
                     child_lp[index], child_ll[index], child_nmse[index], child_cx[index] = -np.inf, -np.inf, np.inf, 0.0
                 else:
                     law_terms(child_ops[index], child_args[index], child_vals[index], made, constants, X, y, w, n,
-                              min(256, max(n, 1)), linear_scaling, False, priors, counts, linear_costs,
+                              width, linear_scaling, False, priors, counts, linear_costs,
                               quadratic_costs, nats_per_node, noise, nu, normalizer, sigma_known, floor_variance,
                               sum_log_w, prior_width, prior_scale, f, moved_f, omega, moments, positions, small,
                               space_work, results, covariances)

@@ -17,8 +17,8 @@ from numba import njit
 from hypo.kernels.vector_math import JIT
 from hypo.program import ADD, CONST, MUL, NUM, POW, VAR
 from search.engine.trees import (ADD_TERM, CROSSOVER, DELETE_NODE, INSERT_NODE, PERTURB_CONSTANTS, REPLACE_LEAF,
-                                 REPLACE_OPERATOR, REPLACE_SUBTREE, grow, random_exponent, random_leaf,
-                                 random_operator, random_position, splice, subtree_starts)
+                                 REPLACE_OPERATOR, REPLACE_SUBTREE, grow, random_exponent, random_leaf, random_operator,
+                                 random_position, splice, subtree_starts)
 
 
 @njit(**JIT)
