@@ -26,7 +26,7 @@ from search.pi_seeds import pi_seeds
 from search.run import Budget, SearchOutcome, run_search
 from search.seeds import initial_seeds
 from search.space import SearchSpace
-from search.stopping import StopRule, neighbour_noise
+from search.stopping import NEVER, ResidualCheck, StopRule, neighbour_noise
 
 MCMC_CHAINS = 4
 """Tempered chains, started from the best structures found."""
@@ -85,13 +85,19 @@ def search_phase(context: FitContext, seeds, kernel, end: float) -> SearchOutcom
     return run_search(kernel, scorer, seeds, context.rng, budget, context.progress, stop_rule=_stop_rule(context))
 
 
-def _stop_rule(context: FitContext) -> StopRule | None:
+SETTLE_SHARE = 0.25
+"""A settled law has been the best for at least this share of the time limit."""
+
+
+def _stop_rule(context: FitContext) -> StopRule:
     """The rule that ends a search once it has its answer; never, when the
     caller asked to use the whole budget."""
     if not context.stop_early:
-        return StopRule(exact_patience=2**62, settle_minimum=2**62)
-    dataset, scorer = context.dataset, context.scorer
-    return StopRule(noise_nmse=neighbour_noise(dataset.X, dataset.y, scorer.weights))
+        return NEVER
+    dataset, scorer, clock = context.dataset, context.scorer, context.clock
+    return StopRule(noise_nmse=neighbour_noise(dataset.X, dataset.y, scorer.weights),
+                    settle_seconds=SETTLE_SHARE * clock.time_limit if clock.time_limit else 0.0,
+                    residuals_are_noise=ResidualCheck(scorer.columns, scorer.y, scorer.weights))
 
 
 def sampling_phase(context: FitContext, outcome: SearchOutcome, search_seconds: float):
@@ -110,7 +116,7 @@ def sampling_phase(context: FitContext, outcome: SearchOutcome, search_seconds: 
     kernel = MCMCKernel(context.space, scorer, config=MCMCConfig(n_chains=MCMC_CHAINS))
     budget = Budget(time_limit=seconds, max_evaluations=clock.evaluations_until(end))
     sampled = run_search(kernel, scorer, seeds, context.rng, budget, context.progress, hall=hall,
-                         stop_rule=StopRule(exact_patience=2**62, settle_minimum=2**62))
+                         stop_rule=NEVER)
     reason = sampled.stop_reason if sampled.stop_reason == "interrupted" else outcome.stop_reason
     merged = replace(sampled, seconds=outcome.seconds + sampled.seconds, n_steps=outcome.n_steps + sampled.n_steps,
                      stop_reason=reason)
