@@ -62,7 +62,9 @@ class RowSet:
             w, dtype=float)
         centre = float(w @ y) / float(w.sum())
         variance = max(float(w @ (y - centre) ** 2) / len(y), 1e-300)
-        return cls(X, y, w, variance, float(np.sum(np.log(w))))
+        with np.errstate(divide="ignore"):  # rows of weight 0 leave the fit, not the likelihood
+            sum_log_w = float(np.sum(np.log(w)))
+        return cls(X, y, w, variance, sum_log_w)
 
 
 @dataclass(frozen=True)
@@ -109,7 +111,8 @@ N_WRAP_SLOTS = 5
 
 def score_batch(structures: Sequence[Expr], variables: Sequence[str], fit_rows: RowSet, rows: RowSet,
                 posterior: KernelPosterior, *, fit: bool = True, linear_scaling: bool = True,
-                max_iterations: int = 10, every_wrap: bool = True, device=None) -> KernelScores:
+                max_iterations: int = 10, every_wrap: bool = True, device=None,
+                floor_variance: float | None = None) -> KernelScores:
     """Fit (when ``fit``) and score structures with the compiled kernel.
 
     ``results[p, w]`` holds the terms of wrap ``w`` of structure ``p`` (every
@@ -117,7 +120,8 @@ def score_batch(structures: Sequence[Expr], variables: Sequence[str], fit_rows: 
     ``hypo.kernels.posterior.R_*``.  The knowledge prior is left to the
     caller (0 here).  With a torch ``device``, the constants are fitted there,
     the whole batch at once (``hypo.torch_kernels``; Gaussian noise), and the
-    terms computed by the compiled kernel from them.
+    terms computed by the compiled kernel from them.  ``floor_variance``
+    overrides the rows' noise floor (``NOISE_FLOOR`` times the variance of y).
     """
     from hypo.kernels.posterior import N_RESULTS
     from hypo.kernels.scoring import score_programs
@@ -138,9 +142,35 @@ def score_batch(structures: Sequence[Expr], variables: Sequence[str], fit_rows: 
             batch.ops, batch.args, batch.vals, batch.lengths, ARITY, fit_rows.X, fit_rows.y, fit_rows.w, rows.X,
             rows.y, rows.w, fit, linear_scaling, max_iterations, every_wrap, knowledge, posterior.linear_costs,
             posterior.quadratic_costs, posterior.nats_per_node, posterior.noise, posterior.nu, posterior.sigma_known,
-            rows.floor_variance, rows.sum_log_w, posterior.prior_width, posterior.prior_scale, results, covariances,
+            rows.floor_variance if floor_variance is None else floor_variance, rows.sum_log_w, posterior.prior_width, posterior.prior_scale, results, covariances,
             fit_errors)
     return KernelScores(batch, results, covariances, fit_errors, int(evaluations))
+
+
+@dataclass
+class KernelFits:
+    """Fitted constants of a batch (in ``batch.vals``) and each fit's outcome."""
+
+    batch: ProgramBatch
+    errors: np.ndarray
+    offsets: np.ndarray
+    scales: np.ndarray
+
+
+def fit_batch(structures: Sequence[Expr], variables: Sequence[str], rows: RowSet, posterior: KernelPosterior, *,
+              linear_scaling: bool = True, max_iterations: int = 10) -> KernelFits:
+    """Fit the constants of structures to the rows with the compiled kernel
+    (``hypo.kernels.fitting``): Levenberg–Marquardt with exact derivatives,
+    reweighted under Student-t noise."""
+    from hypo.kernels.scoring import fit_programs
+
+    batch = encode(structures, variables)
+    n = len(batch)
+    errors, offsets, scales = np.zeros(n), np.zeros(n), np.ones(n)
+    with np.errstate(all="ignore"):
+        fit_programs(batch.ops, batch.args, batch.vals, batch.lengths, ARITY, rows.X, rows.y, rows.w, linear_scaling,
+                     max_iterations, posterior.noise, posterior.nu, posterior.sigma_known, errors, offsets, scales)
+    return KernelFits(batch, errors, offsets, scales)
 
 
 def _fitted_on_device(batch: ProgramBatch, rows: RowSet, device, linear_scaling: bool, max_iterations: int):

@@ -1,9 +1,9 @@
-"""Fast, safe, vectorized evaluation of expressions over all rows at once.
+"""Safe, vectorized evaluation of expressions over all rows at once.
 
-A tree is compiled once into a Python function of ``(columns, params)``
-whose body is one nested call per node on whole columns (numpy arrays or
-torch tensors).  Compiling costs tens of microseconds and pays for itself
-because constant fitting evaluates the same structure dozens of times.
+:func:`evaluate` compiles one tree into a Python function of ``(columns,
+params)`` whose body is one nested numpy call per node on whole columns:
+the right tool for one law on any inputs (predictions, probes, plots).
+Batches of trees go to the compiled kernels (:func:`evaluate_population`).
 
 Nothing here raises on bad math: domain errors give NaN or inf, which the
 scorer turns into an infinite loss.  Floating-point warnings are silenced.
@@ -87,24 +87,24 @@ def evaluate_population(exprs: Sequence[Expr], columns: dict, backend: str = "nu
                         dtype: str = "float64", device: str | None = None) -> np.ndarray:
     """Values of many expressions on all rows: an array ``(n_exprs, n_rows)``.
 
-    Each expression runs vectorized over all rows; ``backend="torch"`` runs
-    the same compiled code on torch tensors (on ``device``, e.g. ``"cuda"``,
-    when given), ``dtype="float32"`` halves memory and doubles GPU speed.
+    The batch runs in one call: the compiled interpreter (``backend="numpy"``,
+    float64, cast to ``dtype``), or the lockstep torch interpreter
+    (``backend="torch"``, on ``device`` such as ``"cuda"``; ``"float32"``
+    halves memory and doubles GPU speed).
     """
-    n_rows = len(next(iter(columns.values())))
+    from hypo.kernels.evaluation import batch_values, variables_by_row
+    from hypo.program import encode
+
+    names = set().union(*(expr.variables() for expr in exprs)) if exprs else set()
+    variables = [name for name in columns if name in names] or list(columns)[:1]
+    batch = encode(list(exprs), variables)
+    X = variables_by_row(columns, variables)
     if backend == "numpy":
-        cols = {k: np.asarray(v, dtype=dtype) for k, v in columns.items()}
-        out = np.empty((len(exprs), n_rows), dtype=dtype)
         with np.errstate(all="ignore"):
-            for i, expr in enumerate(exprs):
-                out[i] = compile_expr(expr)(cols, np.asarray(expr.constants(), dtype=dtype))
-        return out
+            return batch_values(batch, X).astype(dtype, copy=False)
     import torch
 
-    torch_dtype = getattr(torch, dtype)
-    cols = {k: torch.as_tensor(np.asarray(v), dtype=torch_dtype, device=device) for k, v in columns.items()}
-    out = torch.empty((len(exprs), n_rows), dtype=torch_dtype, device=device)
-    for i, expr in enumerate(exprs):
-        params = torch.as_tensor(expr.constants(), dtype=torch_dtype, device=device)
-        out[i] = compile_expr(expr, "torch")(cols, params)
-    return out.cpu().numpy()
+    from hypo.torch_kernels import evaluate as torch_evaluate
+
+    values = torch_evaluate(batch, torch.as_tensor(X, dtype=getattr(torch, dtype), device=device))
+    return values.cpu().numpy()

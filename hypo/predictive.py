@@ -46,9 +46,6 @@ if TYPE_CHECKING:
 DEFAULT_QUANTILES = (0.05, 0.5, 0.95)
 """Quantiles computed up front: the median and the central 90% band."""
 
-STEP = 6e-6
-"""Relative finite-difference step, about the cube root of machine epsilon
-(the best step for central differences)."""
 
 BISECTION_STEPS = 100
 """Halvings of the bracket when inverting the mixture CDF: far past float precision."""
@@ -206,25 +203,23 @@ def parameter_variance(law: "Law", columns: dict, n_points: int, mean: np.ndarra
 
 def constant_jacobian(law: "Law", columns: dict, n_points: int, mean: np.ndarray,
                       scales: np.ndarray | None = None) -> np.ndarray:
-    """``∂f/∂θ_j`` at each point, shape ``(n, k)``, by central differences.
+    """``∂f/∂θ_j`` at each point, shape ``(n, k)``: the compiled kernels'
+    exact forward-mode derivatives; NaN where the law is undefined.
+    (``mean`` and ``scales`` are not needed by exact derivatives; kept for
+    callers.)"""
+    from hypo.kernels.evaluation import batch_jacobians, variables_by_row
+    from hypo.program import encode
 
-    Where a central difference is undefined (a domain edge) a one-sided one
-    is used; NaN remains only where neither side is defined.
-    """
-    theta = np.asarray(law.expr.constants(), dtype=float)
-    jacobian = np.empty((n_points, theta.size))
-    for j, value in enumerate(theta):
-        scale = abs(value) or (scales[j] if scales is not None and scales[j] > 0 else 1.0)
-        step = STEP * scale
-        up, down = theta.copy(), theta.copy()
-        up[j] += step
-        down[j] -= step
-        above = _values(law.expr, columns, n_points, up)
-        below = _values(law.expr, columns, n_points, down)
-        central = (above - below) / (2 * step)
-        forward = (above - mean) / step
-        backward = (mean - below) / step
-        jacobian[:, j] = np.where(np.isfinite(central), central, np.where(np.isfinite(forward), forward, backward))
+    check_variables(law.expr, columns)
+    variables = sorted(law.expr.variables()) or list(columns)[:1]
+    full = {name: np.broadcast_to(np.asarray(columns[name], dtype=float), (n_points,)) for name in variables}
+    k = law.expr.n_constants
+    if k == 0:
+        return np.zeros((n_points, 0))
+    with np.errstate(all="ignore"):
+        _, jacobian = batch_jacobians(encode([law.expr], variables), variables_by_row(full, variables))
+    jacobian = jacobian[0, :k].T.copy()
+    jacobian[~np.isfinite(jacobian)] = np.nan
     return jacobian
 
 

@@ -43,8 +43,8 @@ MAX_CONDITION = 1e12
 """Largest condition number of the unit-diagonal Hessian whose determinant is
 trusted (``hypo.evidence.MAX_CONDITION``)."""
 (R_WRAP, R_OFFSET, R_SCALE, R_LOG_LIKELIHOOD, R_LOG_EVIDENCE, R_LOG_POSTERIOR, R_SIGMA, R_METHOD,
- R_STRUCTURE, R_KNOWLEDGE, R_MSE, R_WEIGHTED_MSE, R_N_CONSTANTS) = range(13)
-N_RESULTS = 13
+ R_STRUCTURE, R_KNOWLEDGE, R_MSE, R_WEIGHTED_MSE, R_N_CONSTANTS, R_LOG_CONSTANT_PRIOR) = range(14)
+N_RESULTS = 14
 """Columns of a row of results (:func:`law_terms`)."""
 
 # rows of the small vector workspace

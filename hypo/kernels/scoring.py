@@ -17,7 +17,7 @@ from hypo.kernels.interpreter import JACOBIAN_ROWS_PER_BLOCK, stack_depth, works
 from hypo.kernels.noise import GAUSSIAN, robust_weights, student_t_normalizer
 from hypo.kernels.posterior import (_COLUMN, _CONSTANT, _GRADIENT, _INDEX, _PRIOR, _SPARE, _THETA, AFFINE, BIC,
                                     CONSTANT, INVALID, LAPLACE, N_WRAPS, PLAIN, R_KNOWLEDGE, R_LOG_EVIDENCE,
-                                    R_LOG_LIKELIHOOD, R_LOG_POSTERIOR, R_METHOD, R_MSE, R_N_CONSTANTS, R_OFFSET,
+                                    R_LOG_CONSTANT_PRIOR, R_LOG_LIKELIHOOD, R_LOG_POSTERIOR, R_METHOD, R_MSE, R_N_CONSTANTS, R_OFFSET,
                                     R_SCALE, R_SIGMA, R_STRUCTURE, R_WEIGHTED_MSE, R_WRAP, REJECTED, SCALE, SHIFT,
                                     _log_likelihood, _student_t_gradient, gather, small_workspace, structure_log_prior,
                                     wrap_coefficients, wrap_evidence)
@@ -185,6 +185,7 @@ def wrap_terms(ops, args, vals, length, k, X, y, w, n, width, wrap, c0, c1, know
     result[R_MSE] = plain / n
     result[R_WEIGHTED_MSE] = weighted / n
     result[R_N_CONSTANTS] = count
+    result[R_LOG_CONSTANT_PRIOR] = log_prior if method == LAPLACE else 0.0
 
 
 @njit(**JIT)
@@ -314,3 +315,27 @@ def score_programs(ops, args, vals, lengths, arity, X_fit, y_fit, w_fit, X, y, w
                   normalizer, sigma_known, floor_variance, sum_log_w, prior_width, prior_scale, f, moved_f, omega,
                   moments, positions, small, space, results[p], covariances[p])
     return evaluations
+
+
+@njit(**NRT_JIT)
+def fit_programs(ops, args, vals, lengths, arity, X, y, w, linear_scaling, max_iterations, noise, nu, sigma_known,
+                 errors, offsets, scales):
+    """Fit every program's constants (in ``vals``) to ``y``: the weighted mean
+    squared error, offset and scale of each into ``errors``, ``offsets``,
+    ``scales``."""
+    n = len(y)
+    depth = 1
+    k_max = 0
+    for p in range(len(lengths)):
+        depth = max(depth, stack_depth(ops[p], lengths[p], arity))
+        k = 0
+        for t in range(lengths[p]):
+            k += ops[p, t] == CONST
+        k_max = max(k_max, k)
+    width = min(JACOBIAN_ROWS_PER_BLOCK, max(n, 1))
+    space = workspace(depth, k_max, width)
+    buffers = fit_buffers(n, k_max)
+    for p in range(len(lengths)):
+        errors[p], offsets[p], scales[p], _ = fit_program(ops[p], args[p], vals[p], lengths[p], X, y, w, n, width,
+                                                          linear_scaling, max_iterations, noise, nu, sigma_known,
+                                                          buffers, space)

@@ -28,8 +28,8 @@ from numba import njit
 from hypo.kernels.fitting import fit_buffers, fit_program
 from hypo.kernels.interpreter import JACOBIAN_ROWS_PER_BLOCK, workspace
 from hypo.kernels.noise import GAUSSIAN, student_t_normalizer
-from hypo.kernels.posterior import (AFFINE, R_LOG_LIKELIHOOD, R_LOG_POSTERIOR, R_OFFSET, R_SCALE, R_WEIGHTED_MSE,
-                                    R_WRAP, SCALE, SHIFT, small_workspace)
+from hypo.kernels.posterior import (AFFINE, N_RESULTS, R_LOG_LIKELIHOOD, R_LOG_POSTERIOR, R_OFFSET, R_SCALE,
+                                    R_WEIGHTED_MSE, R_WRAP, SCALE, SHIFT, small_workspace)
 from hypo.kernels.scoring import law_terms
 from hypo.program import ADD, CONST, MUL, NEG, SUB
 from search.engine.moves import apply_move
@@ -193,7 +193,7 @@ def evolve(population, cache, elites, emitted, counters, arity, space, rules, co
     moments = np.zeros((max_constants + 2, max_constants + 4))
     positions = np.zeros(max_constants + 1, np.int64)
     small = small_workspace(max_constants)
-    results = np.zeros((1, 13))
+    results = np.zeros((1, N_RESULTS))
     covariances = np.zeros((1, max_constants + 2, max_constants + 2))
     counts = np.zeros(arity.shape[0], np.int64)
     normalizer = student_t_normalizer(nu) if noise != GAUSSIAN else 0.0

@@ -48,7 +48,10 @@ def test_population_numpy_and_torch_backends_agree_in_float64(exprs):
     torch_values = evaluate_population(exprs, data, backend="torch")
     one_by_one = np.array([evaluate(e, data) for e in exprs])
     assert numpy_values.shape == torch_values.shape == (len(exprs), 32)
-    np.testing.assert_array_equal(numpy_values, one_by_one)
+    # the batch runs the compiled kernels, whose exp, log, sin... differ from numpy's by an ulp or two
+    assert np.array_equal(np.isnan(numpy_values), np.isnan(one_by_one))
+    finite = np.isfinite(one_by_one) & (np.abs(one_by_one) < 1e12)
+    np.testing.assert_allclose(numpy_values[finite], one_by_one[finite], rtol=1e-12, atol=1e-12)
     assert np.array_equal(np.isnan(numpy_values), np.isnan(torch_values))
     defined = np.isfinite(numpy_values) & (np.abs(numpy_values) < 1e12)
     np.testing.assert_allclose(torch_values[defined], numpy_values[defined], rtol=1e-9, atol=1e-9)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from expr_strategies import VARIABLES, columns, trees
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from hypo.evaluate import evaluate
@@ -34,6 +34,26 @@ def test_batch_values_equal_numpy_evaluation(exprs, bounds):
     data = columns(*bounds)
     expected = np.array([evaluate(e, data) for e in exprs])
     assert_same_values(kernel_values(exprs, data), expected)
+
+
+@settings(max_examples=80, deadline=None)
+@given(trees(), st.sampled_from([(0.5, 3.0), (-3.0, 3.0)]))
+def test_batch_values_equal_sympy(expr, bounds):
+    """The oracle is sympy's own numeric evaluation of the law."""
+    import sympy
+
+    from hypo.printing import to_sympy
+
+    symbolic = to_sympy(expr)
+    assume(not symbolic.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo))
+    data = columns(*bounds)
+    function = sympy.lambdify([sympy.Symbol(name) for name in VARIABLES], symbolic, "numpy")
+    with np.errstate(all="ignore"):
+        expected = np.broadcast_to(np.asarray(function(*(data[n] for n in VARIABLES)), dtype=complex), (40,))
+    actual = kernel_values([expr], data)[0]
+    real = np.abs(expected.imag) <= 1e-12 * np.maximum(1.0, np.abs(expected.real))
+    defined = np.isfinite(actual) & real & (np.abs(actual) < 1e10)
+    np.testing.assert_allclose(actual[defined], expected.real[defined], rtol=1e-8, atol=1e-10)
 
 
 @settings(max_examples=60, deadline=None)

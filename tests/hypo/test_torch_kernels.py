@@ -105,3 +105,22 @@ def test_device_names_are_checked():
         with pytest.raises(HypoError, match="sees no GPU"):
             resolve_device("cuda")
         assert resolve_device("auto") is None
+
+
+def test_float32_and_float64_rank_known_laws_alike():
+    """Search-time scoring may run in float32: it must order laws as float64 does."""
+    rng = np.random.default_rng(5)
+    columns = {"x": rng.uniform(1, 3, 2000), "z": rng.uniform(0, 2, 2000)}
+    truth = 2.0 * columns["x"] * np.exp(-columns["z"])
+    y = truth + rng.normal(0, 0.01 * np.sqrt(np.mean(truth**2)), 2000)
+    candidates = ["2.0*x*exp(-z)", "2.0*x*exp(-1.05*z)", "2.0*x*exp(-z) + 0.01*x**2", "2.0*sqrt(x)*exp(-z)",
+                  "1.9*x*exp(-z)", "x*z", "2.0*x/(1 + z)", "2.0*x*exp(-z)*(1 + 0.001*sin(z))"]
+    batch = encode([parse(text, NAMES) for text in candidates], NAMES)
+    X = variables_by_row(columns, NAMES)
+    rankings = []
+    for dtype in (torch.float64, torch.float32):
+        values = torch_kernels.evaluate(batch, torch.as_tensor(X, dtype=dtype))
+        residual = torch.as_tensor(y, dtype=dtype) - values
+        likelihood = torch_kernels.gaussian_log_likelihood(residual, torch.ones(len(y), dtype=dtype))
+        rankings.append(np.argsort(-likelihood.double().numpy()))
+    np.testing.assert_array_equal(rankings[0], rankings[1])
