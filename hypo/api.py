@@ -24,7 +24,7 @@ from hypo.expr import const
 from hypo.final_laws import final_laws
 from hypo.likelihood import LikelihoodConfig
 from hypo.phases import FitContext, sampling_phase, search_phase, seed_phase, with_world_model, world_model_proposer
-from hypo.posterior import log_posterior
+from hypo.posterior import log_posterior_of
 from hypo.result import FitResult, Law
 from hypo.schedule import Clock, phase
 from hypo.scoring import PosteriorModel, Scorer, ScorerLimits
@@ -333,7 +333,8 @@ def _check_operators(names) -> None:
 def _constant_result(dataset: Dataset, seed: int, notes: list[str]) -> FitResult:
     value = float(dataset.y[0])
     expr = const(value)
-    law = Law(expr, expr.complexity(), 0.0, log_posterior(0.0, 1.0, 1, dataset.n_rows), 1.0)
+    terms = log_posterior_of(expr, dataset.columns(), dataset.y)
+    law = Law(expr, expr.complexity(), 0.0, terms.log_posterior, 1.0)
     notes.append(f'the target "{dataset.target}" is constant ({value:g}) on every row: the law is that constant')
     stats = {"seconds": 0.0, "evaluations": 0, "stop_reason": "constant target",
              "n_rows": dataset.n_rows, "n_dropped": dataset.n_dropped, "seed": seed}

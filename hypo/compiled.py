@@ -16,12 +16,11 @@ import numpy as np
 
 from hypo.expr import Expr, call, const
 from hypo.likelihood import LikelihoodConfig
+from hypo.posterior import NOISE_FLOOR
 from hypo.operators import OPERATORS
 from hypo.program import ARITY, N_OPCODES, OPCODES, ProgramBatch, decode_row, encode
 from hypo.structure_prior import StructurePrior
 
-NOISE_FLOOR = 1e-10
-"""Relative error below which two laws fit equally well (``hypo.posterior.NOISE_FLOOR``)."""
 
 
 @dataclass(frozen=True)

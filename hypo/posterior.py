@@ -1,26 +1,16 @@
 """The one place where fit and prior are combined into a log-posterior.
 
-Two scores live here.
+:func:`log_posterior_of` scores one fitted law as
 
-The **stand-in** :func:`log_posterior`, used by the search today, has the
-shape of the Bayesian score with cheap parts:
-
-    log_posterior = -n/2 * log(nmse + NOISE_FLOOR)          (fit)
-                    - complexity * NATS_PER_COMPLEXITY        (structure prior)
-                    - n_constants/2 * log(n)                  (BIC price of a constant)
-                    + log_prior                               (knowledge)
-
-``nmse`` is the mean squared error divided by the target's variance, so the
-score does not depend on the target's units.
-
-The **full** :func:`log_posterior_of` scores one fitted law as
-
-    log P(h | D) = log p(D | h)     (Laplace evidence, ``hypo.likelihood``)
+    log P(h | D) = log p(D | h)     (Laplace evidence, ``hypo.evidence``)
                  + log P(h)         (BMS structure prior, ``hypo.structure_prior``)
                  + log K(h)         (knowledge prior, ``knowledge.prior``)   + const
 
 and returns the parts (:class:`PosteriorTerms`) so that tempering and
-diagnostics can use them apart.  Both are unnormalized; :func:`normalize`,
+diagnostics can use them apart.  The search, the sampler and the report
+all rank by this one formula, computed for batches by the compiled kernels
+(``hypo.kernels.posterior``), of which :func:`log_posterior_of` is the
+one-law interface.  It is unnormalized; :func:`normalize`,
 :func:`posterior_by_structure` and :func:`credible_set` turn a collection of
 them into probabilities over the laws found.
 """
@@ -44,23 +34,9 @@ NOISE_FLOOR = 1e-10
 
 Double-precision evaluation of an exact law leaves relative errors around
 1e-15..1e-12; the floor stops a longer formula from winning by shaving
-rounding noise, so among laws exact to ten digits the simplest wins.  The
-full score adds ``NOISE_FLOOR * var(y)`` to an estimated noise variance for
-the same reason.
+rounding noise, so among laws exact to ten digits the simplest wins: the
+score adds ``NOISE_FLOOR * var(y)`` to an estimated noise variance.
 """
-
-NATS_PER_COMPLEXITY = math.log(10.0)
-"""Price of one unit of complexity: about one choice among ten symbols."""
-
-
-def log_posterior(nmse: float, complexity: float, n_constants: int, n_rows: int,
-                  log_prior: float = 0.0) -> float:
-    """Stand-in log-posterior of one fitted law (see the module docstring)."""
-    if not math.isfinite(nmse) or not math.isfinite(log_prior):
-        return -math.inf
-    fit = -0.5 * n_rows * math.log(nmse + NOISE_FLOOR)
-    return fit - complexity * NATS_PER_COMPLEXITY - 0.5 * n_constants * math.log(max(n_rows, 2)) + log_prior
-
 
 def normalize(log_posteriors) -> np.ndarray:
     """Posterior probabilities from log-posteriors (log-sum-exp, -inf gives 0)."""
@@ -229,5 +205,5 @@ def credible_set(log_posteriors, mass: float = 0.95) -> np.ndarray:
     return order[:min(count, int(np.count_nonzero(probabilities)))]
 
 
-__all__ = ["NATS_PER_COMPLEXITY", "NOISE_FLOOR", "PosteriorTerms", "credible_set", "log_posterior",
-           "log_posterior_of", "log_sum_exp", "normalize", "posterior_by_structure"]
+__all__ = ["NOISE_FLOOR", "PosteriorTerms", "credible_set", "log_posterior_of", "log_sum_exp", "normalize",
+           "posterior_by_structure"]

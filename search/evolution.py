@@ -108,6 +108,7 @@ class EvolutionKernel:
 
     def __init__(self, space: SearchSpace, score_fn: Scorer, config: EvolutionConfig | None = None,
                  prior=None, adaptive: bool = True):
+        from search.engine.memory import FRONT_BINS
         from search.engine.spec import EngineSpec
 
         self.space = space
@@ -124,7 +125,7 @@ class EvolutionKernel:
             weights[1] = 1.0
         self._move_cumulative = np.cumsum(weights)
         self._cache = _empty_cache(CACHE_SLOTS, score_fn.limits.max_constants)
-        self._elites = (np.full(1024, np.inf), np.full(TOP_LAWS, -np.inf), np.zeros(TOP_LAWS, np.int64))
+        self._elites = (np.full(FRONT_BINS, np.inf), np.full(TOP_LAWS, -np.inf), np.zeros(TOP_LAWS, np.int64))
         n_emit = EMIT_CAPACITY
         self._emitted = (np.zeros((n_emit, self.capacity), np.int64), np.zeros((n_emit, self.capacity), np.int64),
                          np.zeros((n_emit, self.capacity)), np.zeros(n_emit, np.int64), np.zeros(n_emit, np.int64),

@@ -32,6 +32,7 @@ from hypo.kernels.posterior import (AFFINE, N_RESULTS, R_LOG_LIKELIHOOD, R_LOG_P
                                     R_WEIGHTED_MSE, R_WRAP, SCALE, SHIFT, small_workspace)
 from hypo.kernels.scoring import law_terms
 from hypo.program import ADD, CONST, MUL, NEG, SUB
+from search.engine.memory import cache_find, cache_slot, offer_elite
 from search.engine.moves import apply_move
 from search.engine.rules import complexity, wrap_priors
 from search.engine.trees import CROSSOVER, grow, number_constants, program_hash, strip_affine
@@ -42,8 +43,6 @@ NRT_JIT = dict(cache=True, error_model="numpy", nogil=True)
 BIRTHS, GENERATIONS, EVALUATIONS, PROPOSALS, NEW_STRUCTURES, CACHE_HITS, REJECTED, FITS = range(8)
 N_COUNTERS = 8
 
-FRONT_BINS = 1024
-"""Complexity bins (half units) of the engine's own Pareto front."""
 
 
 @njit(**NRT_JIT)
@@ -59,34 +58,6 @@ def _law_complexity(ops, length, weights, wrap, offset, scale):
     elif wrap == 4:
         total = weights[CONST]
     return total
-
-
-CACHE_PROBES = 4
-"""Slots a key may occupy in the structure cache (a 4-way set-associative
-table of fixed size: memory stays bounded however long the search runs)."""
-
-
-@njit(**NRT_JIT)
-def _cache_find(keys, key):
-    """The slot holding ``key``, or -1."""
-    mask = len(keys) - 1
-    for probe in range(CACHE_PROBES):
-        slot = (key + probe) & mask
-        if keys[slot] == key:
-            return slot
-    return -1
-
-
-@njit(**NRT_JIT)
-def _cache_slot(keys, key):
-    """Where ``key`` is or will be stored: its own slot, an empty one, or (the
-    table full around it) one of the others, chosen at random."""
-    mask = len(keys) - 1
-    for probe in range(CACHE_PROBES):
-        slot = (key + probe) & mask
-        if keys[slot] == key or keys[slot] == 0:
-            return slot
-    return (key + np.random.randint(CACHE_PROBES)) & mask
 
 
 @njit(**NRT_JIT)
@@ -118,29 +89,6 @@ def _oldest(island, population_size, birth):
         if birth[member] < birth[oldest]:
             oldest = member
     return oldest
-
-
-@njit(**NRT_JIT)
-def _offer_elite(lp, nmse, cx, key, elites):
-    """Whether a child improves the best error at its complexity or enters the
-    top log-posteriors (updating both)."""
-    front, top_lp, top_keys = elites
-    entered = False
-    bin_index = min(int(round(2.0 * cx)), len(front) - 1)
-    if nmse < front[bin_index]:
-        front[bin_index] = nmse
-        entered = True
-    worst = 0
-    for i in range(len(top_lp)):
-        if top_keys[i] == key:
-            return entered
-        if top_lp[i] < top_lp[worst]:
-            worst = i
-    if lp > top_lp[worst]:
-        top_lp[worst] = lp
-        top_keys[worst] = key
-        entered = True
-    return entered
 
 
 @njit(**NRT_JIT)
@@ -256,7 +204,7 @@ def evolve(population, cache, elites, emitted, counters, arity, space, rules, co
                 if key == 0:
                     key = 1
                 child_keys[index] = key
-                slot = _cache_find(keys, key)
+                slot = cache_find(keys, key)
                 if slot >= 0 and not forced_fit:
                     counters[CACHE_HITS] += 1
                     child_lp[index], child_ll[index] = cache_lp[slot], cache_ll[slot]
@@ -293,7 +241,7 @@ def evolve(population, cache, elites, emitted, counters, arity, space, rules, co
                     child_cx[index] = _law_complexity(child_ops[index], made, complexity_weights, int(row[R_WRAP]),
                                                       row[R_OFFSET], row[R_SCALE]) if np.isfinite(
                         row[R_LOG_POSTERIOR]) else 0.0
-                slot = _cache_slot(keys, key)
+                slot = cache_slot(keys, key)
                 if keys[slot] != key or child_lp[index] > cache_lp[slot]:
                     keys[slot] = key
                     cache_lp[slot], cache_ll[slot] = child_lp[index], child_ll[index]
@@ -321,7 +269,7 @@ def evolve(population, cache, elites, emitted, counters, arity, space, rules, co
                 counters[BIRTHS] += 1
                 e = emit_count[0]
                 # a full buffer leaves the elites as they are, so the child can enter later
-                if e < len(emit_lengths) and np.isfinite(child_lp[index]) and _offer_elite(
+                if e < len(emit_lengths) and np.isfinite(child_lp[index]) and offer_elite(
                         child_lp[index], child_nmse[index], child_cx[index], child_keys[index], elites):
                     for t in range(made):
                         emit_ops[e, t], emit_args[e, t] = child_ops[index, t], child_args[index, t]

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from hypo.expr import call, const, num, var
-from hypo.posterior import log_posterior, normalize
+from hypo.posterior import normalize
 from hypo.scoring import Scorer, ScorerLimits
 
 X, Z = var("x"), var("z")
@@ -134,14 +134,6 @@ def test_relative_weights_are_normalized(data):
     s = Scorer(columns, y, np.random.default_rng(1), weights=1.0 / y**2)
     assert s.weights.mean() == pytest.approx(1.0)
     assert s(exact_law()).nmse < 1e-20
-
-
-def test_log_posterior_prefers_fit_then_simplicity():
-    assert log_posterior(1e-3, 5.0, 1, 100) > log_posterior(1e-2, 5.0, 1, 100)
-    assert log_posterior(1e-3, 5.0, 1, 100) > log_posterior(1e-3, 6.0, 1, 100)
-    assert log_posterior(1e-3, 5.0, 1, 100) > log_posterior(1e-3, 5.0, 2, 100)
-    assert log_posterior(math.inf, 1.0, 0, 100) == -math.inf
-    assert log_posterior(0.1, 1.0, 0, 100, log_prior=-math.inf) == -math.inf
 
 
 def test_normalize_is_a_probability_vector():
