@@ -8,11 +8,11 @@ Names are imported on first use: the search packages import ``hypo``'s
 expression modules, and scikit-learn and torch are slow to import.
 """
 
-__all__ = ["DataError", "Expr", "FitResult", "HypoError", "HypoRegressor", "Law", "fit", "parse",
+__all__ = ["DataError", "Expr", "FitResult", "HypoError", "HypoRegressor", "Law", "fit", "load", "parse",
            "to_latex", "to_string", "to_sympy"]
 __version__ = "0.1.0"
 
-_LAZY = {"fit": "hypo.api", "FitResult": "hypo.result", "Law": "hypo.result",
+_LAZY = {"fit": "hypo.api", "load": "hypo.saved", "FitResult": "hypo.result", "Law": "hypo.result",
          "HypoRegressor": "hypo.estimator", "DataError": "hypo.errors", "HypoError": "hypo.errors",
          "Expr": "hypo.expr", "parse": "hypo.printing", "to_latex": "hypo.printing",
          "to_string": "hypo.printing", "to_sympy": "hypo.printing"}

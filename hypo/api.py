@@ -183,7 +183,8 @@ def _fit(data, target, knowledge, features, time_limit, max_evals, seed, max_siz
     diagnostics = None
     if mcmc and outcome.stop_reason != "interrupted":
         outcome, diagnostics = sampling_phase(context, outcome, clock.elapsed())
-    laws, pareto, noise_sigma, law_keys = final_laws(scorer, outcome.hall_of_fame, prior)
+    laws, pareto, noise_sigma, law_keys = final_laws(scorer, outcome.hall_of_fame, prior,
+                                                     positive_variables(knowledge, columns), constants)
     if not laws:
         raise HypoError(f"no law satisfied the hard rules of {knowledge.source} within the budget "
                         f"({scorer.n_rejected} structures rejected); give more time or make a rule soft "
@@ -206,6 +207,13 @@ def _fit(data, target, knowledge, features, time_limit, max_evals, seed, max_siz
     training = pd.DataFrame({**dataset.columns(), dataset.target: dataset.y})
     return FitResult(laws[0], laws, pareto, dataset.feature_names, dataset.target, stats, notes,
                      noise=noise_model, mcmc=diagnostics, data=training, constants=constants)
+
+
+def positive_variables(knowledge: Knowledge, columns: dict[str, np.ndarray]) -> frozenset[str]:
+    """Variables known to be positive: declared so, or positive on every row
+    (laws are simplified and told apart on that domain)."""
+    declared = {name for name, variable in knowledge.variables.items() if variable.positive}
+    return frozenset(declared | {name for name, values in columns.items() if np.all(values > 0)})
 
 
 def _whole_fit_progress(progress, clock: Clock):

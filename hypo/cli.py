@@ -9,11 +9,8 @@ status 2; Ctrl-C keeps the best laws found so far.
 from __future__ import annotations
 
 import argparse
-import json
-import math
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 from rich.console import Console
@@ -21,6 +18,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from hypo.errors import HypoError
+from hypo.saved import write_json_atomically
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
@@ -103,7 +101,7 @@ def _fit(args, errors: Console) -> int:
         errors.print(f"hypo: note: {note}", markup=False, soft_wrap=True)
     _print_table(result)
     if args.output:
-        _write_json_atomically(Path(args.output), result.to_dict())
+        write_json_atomically(Path(args.output), result.to_dict())
         errors.print(f"hypo: wrote {args.output}", markup=False, soft_wrap=True)
     return 0
 
@@ -202,33 +200,6 @@ def _check_writable(path: Path) -> None:
         raise HypoError(f"cannot write {path}: folder {folder} does not exist; create it or choose another --output")
     if not os.access(folder, os.W_OK):
         raise HypoError(f"cannot write {path}: folder {folder} is not writable; choose another --output")
-
-
-def _json_safe(value):
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _json_safe(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_json_safe(v) for v in value]
-    return value
-
-
-def _write_json_atomically(path: Path, payload: dict) -> None:
-    """Write to a temporary file in the same folder, then rename over ``path``."""
-    folder = path.resolve().parent
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(handle, "w") as stream:
-            json.dump(_json_safe(payload), stream, indent=2)
-            stream.write("\n")
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 if __name__ == "__main__":

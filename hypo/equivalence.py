@@ -19,9 +19,11 @@ N_PROBES = 256
 PROBE_SEED = 12345
 
 
-def probe_columns(columns: dict[str, np.ndarray], n_rows: int = N_PROBES) -> dict[str, np.ndarray]:
+def probe_columns(columns: dict[str, np.ndarray], n_rows: int = N_PROBES,
+                  positive: frozenset[str] = frozenset()) -> dict[str, np.ndarray]:
     """The data's rows plus points in a range three times as wide as the data's,
-    on both sides of zero, drawn from a fixed seed."""
+    drawn from a fixed seed: on both sides of zero, except for ``positive``
+    variables, which are probed on a log scale over ten times their range."""
     rng = np.random.default_rng(PROBE_SEED)
     probes = {}
     for name, values in columns.items():
@@ -30,8 +32,11 @@ def probe_columns(columns: dict[str, np.ndarray], n_rows: int = N_PROBES) -> dic
         if low == high:  # a named constant (G) or a fixed setting stays fixed
             probes[name] = np.full(len(values[:n_rows]) + n_rows, low)
             continue
-        span = max(high - low, abs(high), 1.0)
-        wide = rng.uniform(low - span, high + span, n_rows)
+        if name in positive and low > 0:
+            wide = np.exp(rng.uniform(np.log(low / 10), np.log(high * 10), n_rows))
+        else:
+            span = max(high - low, abs(high), 1.0)
+            wide = rng.uniform(low - span, high + span, n_rows)
         probes[name] = np.concatenate([values[:n_rows], wide])
     return probes
 
@@ -46,15 +51,24 @@ def same_law(first: np.ndarray, second: np.ndarray) -> bool:
     return bool(np.all(np.abs(a - b) <= RELATIVE_TOLERANCE * np.maximum(scale, 1e-300)))
 
 
-def distinct_laws(scores: list, columns: dict[str, np.ndarray]) -> list:
-    """``scores`` (best first) without later ones that equal an earlier law."""
-    probes = probe_columns(columns)
-    kept, values = [], []
+def equal_law_groups(scores: list, columns: dict[str, np.ndarray], positive: frozenset[str] = frozenset()) -> list:
+    """``scores`` (best first) grouped into laws equal on the probes (each group
+    best first, groups in order of their best member)."""
+    probes = probe_columns(columns, positive=positive)
+    n_probes = len(next(iter(probes.values())))
+    groups, values = [], []
     for score in scores:
         with np.errstate(all="ignore"):
-            current = np.broadcast_to(evaluate(score.law, probes), (len(next(iter(probes.values()))),))
-        if any(same_law(current, previous) for previous in values):
-            continue
-        kept.append(score)
-        values.append(current)
-    return kept
+            current = np.broadcast_to(evaluate(score.law, probes), (n_probes,))
+        match = next((i for i, previous in enumerate(values) if same_law(current, previous)), None)
+        if match is None:
+            groups.append([score])
+            values.append(current)
+        else:
+            groups[match].append(score)
+    return groups
+
+
+def distinct_laws(scores: list, columns: dict[str, np.ndarray]) -> list:
+    """``scores`` (best first) without later ones that equal an earlier law."""
+    return [members[0] for members in equal_law_groups(scores, columns)]

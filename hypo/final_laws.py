@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from hypo.equivalence import distinct_laws
+from hypo.equivalence import equal_law_groups
 from hypo.posterior import NOISE_FLOOR, posterior_by_structure
 from hypo.result import Law
 from hypo.scoring import Scorer
@@ -18,10 +18,12 @@ N_REFIT = 25
 """How many of the best laws are refitted on all rows before reporting."""
 
 
-def final_laws(scorer: Scorer, hall, prior) -> tuple[list[Law], list[Law], float, list[str]]:
+def final_laws(scorer: Scorer, hall, prior, positive: frozenset[str] = frozenset(),
+               named_constants: dict[str, float] | None = None) -> tuple[list[Law], list[Law], float, list[str]]:
     """Refit the best laws on all rows, rank them by log-posterior, and
-    normalize over the distinct hypotheses; also the best law's noise scale
-    and each law's structure key."""
+    normalize over the hypotheses; laws equal on the data's domain (``positive``
+    variables stay positive) are one law carrying their summed probability.
+    Also the best law's noise scale and each law's structure key."""
     front_keys = {s.key for s in hall.pareto_front()}
     candidates = hall.pareto_front() + hall.top()[:N_REFIT]
     refitted, seen = [], set()
@@ -34,24 +36,27 @@ def final_laws(scorer: Scorer, hall, prior) -> tuple[list[Law], list[Law], float
     refitted.sort(key=lambda s: s.log_posterior, reverse=True)
     refitted[:N_NOISY_SNAP] = [_snapped_within_noise(scorer, s) for s in refitted[:N_NOISY_SNAP]]
     refitted.sort(key=lambda s: s.log_posterior, reverse=True)
-    refitted = distinct_laws(refitted, scorer.columns)
     probabilities = posterior_by_structure([s.key for s in refitted], [s.log_posterior for s in refitted])
-    laws = [_law(s, probabilities.get(s.key, 0.0), prior) for s in refitted]
+    groups = equal_law_groups(refitted, scorer.columns, positive)
+    refitted = [members[0] for members in groups]
+    merged = [sum(probabilities.get(key, 0.0) for key in {s.key for s in members}) for members in groups]
+    laws = [_law(s, probability, prior, positive, named_constants or {}) for s, probability in zip(refitted, merged)]
     pareto = sorted((law for law, s in zip(laws, refitted) if s.key in front_keys), key=lambda law: law.complexity)
     sigma = refitted[0].terms.sigma if refitted and refitted[0].terms is not None else math.nan
     return laws, pareto, float(sigma), [s.key for s in refitted]
 
 
-def _law(score, probability: float, prior) -> Law:
+def _law(score, probability: float, prior, positive: frozenset[str], named_constants: dict[str, float]) -> Law:
     terms = score.terms
     violations = prior.violations(score.law) if prior is not None else {}
+    context = {"positive": positive, "named_constants": named_constants}
     if terms is None:
         return Law(score.law, score.complexity, score.mse, score.log_posterior, float(probability),
-                   log_prior=score.log_prior, violations=violations)
+                   log_prior=score.log_prior, violations=violations, **context)
     return Law(score.law, score.complexity, score.mse, score.log_posterior, float(probability),
                log_likelihood=terms.log_likelihood, log_prior=terms.log_knowledge_prior,
                log_structure_prior=terms.log_structure_prior, violations=violations,
-               covariance=terms.covariance, sigma=float(terms.sigma))
+               covariance=terms.covariance, sigma=float(terms.sigma), **context)
 
 
 SNAP_NATS = 0.5
@@ -138,7 +143,7 @@ def _refitted(scorer: Scorer, law, score):
     """``law`` with its remaining free constants refitted, under the full posterior; None if invalid."""
     if law.n_constants:
         fit = fit_constants(law, scorer.columns, scorer.y, linear_scaling=False, max_iterations=50,
-                            weights=scorer.weights)
+                            weights=scorer.kernel_weights)
         if not math.isfinite(fit.mse):
             return None
         law = law.with_constants(fit.params)

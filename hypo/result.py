@@ -19,7 +19,9 @@ import pandas as pd
 from hypo.errors import DataError
 from hypo.evaluate import evaluate
 from hypo.expr import Expr
-from hypo.printing import to_latex, to_string, to_sympy
+from hypo import law_exports
+from hypo.law_exports import tree_to_json
+from hypo.readable import BEST_DIGITS, TABLE_DIGITS, readable_latex, readable_sympy, readable_text
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,12 @@ class Law:
     sigma : float
         This law's own noise scale (estimated from its residuals, or the
         given one); NaN when unknown, and the result's noise model is used.
+    positive : frozenset of str
+        Variables known to be positive (declared, or positive on every row):
+        the printed law is simplified under that assumption.
+    named_constants : dict[str, float]
+        The knowledge file's named constants (``G``) the law may use; the
+        exported functions fill them in.
     """
 
     expr: Expr
@@ -65,6 +73,8 @@ class Law:
     violations: dict[str, float] = field(default_factory=dict, compare=False)
     covariance: np.ndarray | None = field(default=None, compare=False, repr=False)
     sigma: float = math.nan
+    positive: frozenset = field(default=frozenset(), compare=False, repr=False)
+    named_constants: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def probability(self) -> float:
@@ -73,22 +83,38 @@ class Law:
 
     @property
     def expression(self) -> str:
-        """The law as text in the column names (full precision; parses with sympy)."""
-        return to_string(self.expr)
+        """The law simplified and written as a physicist would, with every
+        digit of its constants (parses with sympy)."""
+        return readable_text(self.expr, self.positive)
 
-    def short(self, precision: int = 4) -> str:
-        """The law with constants rounded for display."""
-        return to_string(self.expr, precision)
+    def short(self, precision: int = TABLE_DIGITS) -> str:
+        """The law as ``expression`` writes it, constants rounded for display."""
+        return readable_text(self.expr, self.positive, precision)
 
     def sympy(self):
-        return to_sympy(self.expr)
+        """The law as a simplified sympy expression in plain symbols (``sympy.Symbol("x")``)."""
+        return readable_sympy(self.expr, self.positive)
 
-    def latex(self, precision: int = 4) -> str:
-        return to_latex(self.expr, precision)
+    def latex(self, precision: int = BEST_DIGITS) -> str:
+        """LaTeX with constants to ``precision`` significant digits."""
+        return readable_latex(self.expr, self.positive, precision)
+
+    def numpy(self):
+        """A function of the feature arrays (keyword arguments by column name) returning the law's values."""
+        return law_exports.numpy_function(self.expr, self.named_constants)
+
+    def pytorch(self):
+        """A ``torch.nn.Module`` whose parameters are the law's free constants."""
+        return law_exports.torch_module(self.expr, self.named_constants)
+
+    def jax(self):
+        """A JAX function of the feature arrays (needs jax installed)."""
+        return law_exports.jax_function(self.expr, self.named_constants)
 
     def to_dict(self) -> dict:
         return {
             "expression": self.expression,
+            "tree": tree_to_json(self.expr),
             "complexity": self.complexity,
             "mse": self.mse,
             "log_posterior": self.log_posterior,
@@ -99,6 +125,8 @@ class Law:
             "violations": {str(k): float(v) for k, v in self.violations.items()},
             "covariance": None if self.covariance is None else np.asarray(self.covariance, dtype=float).tolist(),
             "sigma": self.sigma if math.isfinite(self.sigma) else None,
+            "positive": sorted(self.positive),
+            "named_constants": {str(k): float(v) for k, v in self.named_constants.items()},
         }
 
 
@@ -272,6 +300,12 @@ class FitResult:
         """The Pareto front as a table, by increasing complexity."""
         return pd.DataFrame([dict(_summary(law), chosen=law.expr == self.best.expr) for law in self.pareto])
 
+    def save(self, path) -> None:
+        """Write the result as JSON (what ``hypo fit --output`` writes); ``hypo.load`` reads it back."""
+        from hypo.saved import save
+
+        save(self, path)
+
     def to_dict(self) -> dict:
         return {
             "target": self.target,
@@ -290,7 +324,8 @@ class FitResult:
 def _summary(law: Law) -> dict:
     """A law's table row: its JSON fields less the covariance matrix."""
     row = law.to_dict()
-    del row["covariance"]
+    for detail in ("covariance", "tree", "positive", "named_constants"):
+        del row[detail]
     return row
 
 

@@ -140,7 +140,9 @@ class Scorer:
         Constants are fitted on at most this many rows.
     weights : numpy.ndarray, optional
         Per-row weights of squared errors (e.g. ``1/y**2`` for relative
-        errors); rescaled to mean 1.  ``None`` weighs rows equally.
+        errors, so that the noise scale ``sigma`` is a relative error); the
+        reported and the given ``sigma`` are on this scale.  ``None`` weighs
+        rows equally.
     posterior_model : PosteriorModel, optional
         Noise model and structure prior of the log-posterior.
     max_search_rows : int
@@ -173,12 +175,18 @@ class Scorer:
         self.variables = tuple(self.columns)
         model = self.posterior_model or PosteriorModel()
         self.posterior_model = model
-        if self.weights is not None:
-            self.weights = np.asarray(self.weights, dtype=float) / np.mean(self.weights)
         per_row = model.sigma_rows is not None
+        # The kernels see weights of mean 1 (well scaled at any magnitude of y,
+        # 1/y**2 can be 1e-20); a noise scale crosses that boundary through
+        # sqrt(weight_scale), which leaves every log-likelihood unchanged.
+        self.weight_scale = 1.0
+        if self.weights is not None:
+            self.weights = np.asarray(self.weights, dtype=float)
+            self.weight_scale = float(np.mean(self.weights))
         # per-row uncertainties enter as weights 1/σ_i² at unit scale
         kernel_weights = (1.0 / np.asarray(model.sigma_rows, dtype=float) ** 2 if per_row
-                          else self.weights if self.weights is not None else np.ones(self.n_rows))
+                          else self.weights / self.weight_scale if self.weights is not None else np.ones(self.n_rows))
+        self.kernel_weights = kernel_weights
         X = variables_by_row(self.columns, self.variables)
         if self.n_rows > self.max_fit_rows:
             fit_rows = np.sort(self.rng.choice(self.n_rows, self.max_fit_rows, replace=False))
@@ -199,7 +207,10 @@ class Scorer:
         self.fit_columns = {name: np.ascontiguousarray(self.columns[name][fit_rows]) for name in self.variables}
         self.fit_y = self.y[fit_rows]
         structure_prior = (model.structure_prior or StructurePrior()).with_complexity_weights(self.complexity_weights)
-        self.kernel_posterior = KernelPosterior.build(model.likelihood, structure_prior, per_row)
+        likelihood = model.likelihood
+        if likelihood.sigma is not None and not per_row:
+            likelihood = replace(likelihood, sigma=likelihood.sigma / math.sqrt(self.weight_scale))
+        self.kernel_posterior = KernelPosterior.build(likelihood, structure_prior, per_row)
         self.per_row_sigma = per_row
         self.cache: dict[str, Score] = {}
         self.n_evaluations = 0
@@ -304,7 +315,8 @@ class Scorer:
             log_knowledge_prior=log_prior, log_evidence=float(row[R_LOG_EVIDENCE]),
             log_posterior=float(row[R_LOG_POSTERIOR]) + log_prior,
             covariance=np.array(covariance[:count, :count]) if laplace else None,
-            sigma=math.nan if self.per_row_sigma else float(row[R_SIGMA]), method=method)
+            sigma=math.nan if self.per_row_sigma else float(row[R_SIGMA]) * math.sqrt(self.weight_scale),
+            method=method)
         return Score(key, structure, law, float(row[R_MSE]), float(row[R_WEIGHTED_MSE]) / rows.variance,
                      law.complexity(self.complexity_weights), log_prior, terms.log_posterior, terms,
                      all_rows=rows is self.all_rows)

@@ -26,6 +26,7 @@ import yaml
 from hypo.data import column_name_problem
 from hypo.errors import did_you_mean
 from hypo.operators import DEFAULT_OPERATORS
+from knowledge import default_units
 from knowledge.constant_sections import NamedConstant, read_constants
 from knowledge.errors import KnowledgeError, UnitError
 from knowledge.operator_rules import NestingLimits
@@ -33,13 +34,14 @@ from knowledge.operator_sections import OperatorKnowledge, read_operators
 from knowledge.prior import DEFAULT_LAMBDA, HARD, WeightedRule, build_prior
 from knowledge.reachability import unreachable_reason
 from knowledge.rule_sections import read_fitted_constants, read_lambda, read_rules
-from knowledge.rules import RuleContext
+from knowledge.rules import DimensionalConsistency, RuleContext
 from knowledge.units import dimensionless, parse_unit
 from knowledge.yaml_nodes import error_at, read_mapping
 
 __all__ = ["VariableKnowledge", "NamedConstant", "Knowledge", "load_knowledge", "SECTIONS"]
 
-CHECKED_SECTIONS = ("variables", "constants", "operators", "rules", "lambda", "fitted_constants")
+CHECKED_SECTIONS = ("variables", "constants", "operators", "rules", "lambda", "fitted_constants",
+                    "dimensional_consistency")
 """Top-level sections this module validates."""
 
 LATER_SECTIONS = ("description",)
@@ -109,6 +111,10 @@ class Knowledge:
         ``Expr.complexity`` (and the ``max_complexity`` rule).
     constants : dict of str to NamedConstant
         ``constants:``, the named constants laws may use with fixed values.
+    units_bind : bool
+        ``dimensional_consistency: on`` (default) or ``off``: whether declared
+        units make the dimensional rule hard by default
+        (``knowledge.default_units``).
     """
 
     variables: dict[str, VariableKnowledge]
@@ -121,6 +127,7 @@ class Knowledge:
     nesting: dict = field(default_factory=dict)
     complexity_weights: dict | None = None
     constants: dict[str, NamedConstant] = field(default_factory=dict)
+    units_bind: bool = True
 
     @classmethod
     def empty(cls) -> Knowledge:
@@ -162,6 +169,9 @@ class Knowledge:
                               fixed={name: constant.value for name, constant in self.constants.items()},
                               complexity_weights=self.complexity_weights)
         extra = (WeightedRule(NestingLimits(self.nesting), HARD),) if self.nesting else ()
+        if default_units.applies(self, feature_names, target):
+            unit_context = default_units.default_context(self, context, feature_names, target)
+            extra += (WeightedRule(DimensionalConsistency.from_context(unit_context), HARD),)
         return build_prior(self.rules, context, extra)
 
     def check_columns(
@@ -220,12 +230,14 @@ class Knowledge:
                 )
         if not self.variables:
             return []
+        units_note = default_units.note(self, feature_names, target)
+        unit_notes = [units_note] if units_note else self.unit_warnings(feature_names, target)
         return [
             f'column "{name}" is not described under "variables:" in {self.source}; '
             "its units are unknown, so unit rules cannot check it (add it with its units)"
             for name in used
             if name not in self.variables
-        ] + self.unit_warnings(feature_names, target)
+        ] + unit_notes
 
     def unit_warnings(self, feature_names: Sequence[str], target: str) -> list[str]:
         """A warning when no product of powers of the inputs' units (features and
@@ -319,9 +331,12 @@ def load_knowledge(path: str | Path) -> Knowledge:
     if "fitted_constants" in sections:
         fitted = read_fitted_constants(sections["fitted_constants"][1], source)
     rules = read_rules(sections["rules"][1], source, default_weight, tuple(variables)) if "rules" in sections else ()
+    units_bind = default_units.read_switch(sections["dimensional_consistency"][1], source) \
+        if "dimensional_consistency" in sections else True
     return Knowledge(variables=variables, allowed_operators=operators.allowed, source=source, raw=raw,
                      rules=rules, fitted_constants=fitted, forbidden_operators=operators.forbidden,
-                     nesting=operators.nesting, complexity_weights=operators.complexity, constants=constants)
+                     nesting=operators.nesting, complexity_weights=operators.complexity, constants=constants,
+                     units_bind=units_bind)
 
 
 def _read_text(path: Path, source: str) -> str:

@@ -70,6 +70,26 @@ def _weighted_squares(f, y, w, n, c0, c1):
     return total
 
 
+ROUNDING = 64 * 2.220446049250313e-16
+"""Relative rounding error allowed for a law's value: the machine epsilon
+times a margin for the operations that computed it."""
+
+
+@njit(**JIT)
+def rounding_variance(f, y, w, n, c0, c1):
+    """Variance of a row of weight 1 that floating point cannot resolve for the
+    prediction ``c0 + c1 f``: ``ROUNDING`` times the size of the terms that
+    were summed.  It is added to every noise variance, so a law that fits
+    only by cancelling huge terms (``G**-18 - 1.4e183`` fitted to periods of
+    1e7 s, residuals exactly 0 by rounding) scores as the noise it is, while a
+    law whose terms are the size of y loses nothing measurable."""
+    total = 0.0
+    for i in range(n):
+        size = ROUNDING * (abs(y[i]) + abs(c0) + abs(c1 * f[i]))
+        total += w[i] * size * size
+    return total / n
+
+
 @njit(**JIT)
 def _log_likelihood(f, y, w, n, c0, c1, sigma, noise, nu, normalizer, sum_log_w):
     """``Σ log p(y_i | c0 + c1 f_i)`` with row scale ``sigma / sqrt(w_i)``;
@@ -304,12 +324,13 @@ def wrap_evidence(wrap, k, thetas, f, y, w, n, moments, c0, c1, noise, nu, norma
     in ``_PRIOR``, the gradient (Gaussian form) in ``_GRADIENT`` and ``H⁻¹`` in
     ``small[4]``."""
     vectors, hessian, _, _, inverse, _ = small
+    rounding = rounding_variance(f, y, w, n, c0, c1)
     if sigma_known > 0.0:
-        sigma = sigma_known
+        sigma = np.sqrt(sigma_known * sigma_known + rounding)
     elif noise == GAUSSIAN:
-        sigma = np.sqrt(_weighted_squares(f, y, w, n, c0, c1) / n + floor_variance)
+        sigma = np.sqrt(_weighted_squares(f, y, w, n, c0, c1) / n + floor_variance + rounding)
     else:
-        sigma = np.sqrt(noise_variance(f, y, w, n, c0, c1, noise, nu) + floor_variance)
+        sigma = np.sqrt(noise_variance(f, y, w, n, c0, c1, noise, nu) + floor_variance + rounding)
     total = _log_likelihood(f, y, w, n, c0, c1, sigma, noise, nu, normalizer, moments[1, k + 3])
     count = _wrap_columns(wrap, k, c1, vectors)
     if not np.isfinite(total) or not sigma > 0.0:

@@ -10,7 +10,8 @@ import pytest
 
 from hypo.expr import call, const, num, var
 from hypo.posterior import normalize
-from hypo.scoring import Scorer, ScorerLimits
+from hypo.likelihood import LikelihoodConfig
+from hypo.scoring import PosteriorModel, Scorer, ScorerLimits
 
 X, Z = var("x"), var("z")
 
@@ -129,11 +130,26 @@ def test_refit_never_lowers_the_log_posterior(data):
     assert refined.nmse < 1e-16
 
 
-def test_relative_weights_are_normalized(data):
+def test_relative_weights_reach_the_kernels_at_mean_one(data):
     columns, y = data
     s = Scorer(columns, y, np.random.default_rng(1), weights=1.0 / y**2)
-    assert s.weights.mean() == pytest.approx(1.0)
+    assert s.kernel_weights.mean() == pytest.approx(1.0)
     assert s(exact_law()).nmse < 1e-20
+
+
+@pytest.mark.parametrize("scale", [1.0, 1e7])
+def test_relative_noise_scale_is_a_relative_error_at_any_magnitude(data, scale):
+    """With weights 1/y**2 a law's sigma is the relative error of a row, however large y is."""
+    columns, y = data
+    noisy = scale * y * (1 + 0.01 * np.random.default_rng(2).standard_normal(len(y)))
+    law = call("mul", const(scale), exact_law())
+    estimated = Scorer(columns, noisy, np.random.default_rng(1), weights=1.0 / noisy**2)(law)
+    assert estimated.terms.sigma == pytest.approx(0.01, rel=0.2)
+    given = Scorer(columns, noisy, np.random.default_rng(1), weights=1.0 / noisy**2,
+                   posterior_model=PosteriorModel(likelihood=LikelihoodConfig(sigma=0.01)))(law)
+    assert given.terms.sigma == pytest.approx(0.01)
+    # a known relative sigma equal to the estimate gives (nearly) the same log-likelihood
+    assert given.terms.log_likelihood == pytest.approx(estimated.terms.log_likelihood, abs=0.05 * len(y))
 
 
 def test_normalize_is_a_probability_vector():
@@ -141,3 +157,19 @@ def test_normalize_is_a_probability_vector():
     assert p == pytest.approx([0.25, 0.75, 0.0])
     assert normalize([]).size == 0
     assert list(normalize([-math.inf, -math.inf])) == [0.0, 0.0]
+
+
+def test_a_fit_by_cancelling_huge_terms_scores_as_the_constant_it_is():
+    """``(1/2 - 1/G**6)**3 + c`` is a constant near 1e183; a shift that cancels it
+    leaves residuals of exactly 0 by rounding, which must not count as a fit."""
+    rng = np.random.default_rng(3)
+    a = rng.uniform(1e10, 1e12, 25)
+    y = 2e-7 * a**1.5
+    columns = {"a": a, "G": np.full(25, 6.674e-11)}
+    s = Scorer(columns, y, np.random.default_rng(1), weights=1.0 / y**2)
+    G = var("G")
+    huge = call("cube", call("sub", num(0.5), call("div", const(1.0), call("square", call("cube", G)))))
+    degenerate = s(call("add", huge, const(1.4e183)))
+    constant = s(const(3.0))
+    assert degenerate.log_posterior <= constant.log_posterior + 1.0
+    assert s(call("mul", const(1.0), call("pow", var("a"), num(1.5)))).log_posterior > constant.log_posterior + 100

@@ -48,7 +48,9 @@ def test_numeric_rules_load_with_their_parameters_and_weights(tmp_path):
     rng = np.random.default_rng(0)
     columns = {name: rng.uniform(1, 3, 20) for name in ("q1", "q2", "r")}
     prior = knowledge.prior(("q1", "q2", "r"), "F", columns=columns)
-    assert {w.rule.name for w in prior.rules} == {"symmetric", "monotonic", "bounded", "limit"}
+    # the file declares every column's units, so the default unit rule joins its rules
+    assert {w.rule.name for w in prior.rules} == {"symmetric", "monotonic", "bounded", "limit",
+                                                   "dimensional_consistency"}
 
 
 @pytest.mark.parametrize("rules, position, fragment", [

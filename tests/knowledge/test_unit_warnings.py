@@ -20,13 +20,23 @@ def test_a_target_in_kg_from_metres_and_seconds_warns_with_the_reason(tmp_path):
     warnings = knowledge.unit_warnings(["x", "t"], "m")
     assert len(warnings) == 1
     assert 'target "m" (kg)' in warnings[0] and "no input carries the dimension [mass]" in warnings[0]
-    assert knowledge.check_columns(["x", "t"], "m") == warnings  # also among the column notes
+    # among the column notes it becomes the default unit rule's note: constants carry the missing units
+    notes = knowledge.check_columns(["x", "t"], "m")
+    assert len(notes) == 1 and "no input carries the dimension [mass]" in notes[0]
+    assert "fitted constants may carry units" in notes[0]
+
+
+def test_without_the_default_unit_rule_the_warning_stays(tmp_path):
+    knowledge = write(tmp_path, "variables:\n  x: {units: m}\n  t: {units: s}\n  m: {units: kg}\n"
+                                "dimensional_consistency: off\n")
+    assert knowledge.check_columns(["x", "t"], "m") == knowledge.unit_warnings(["x", "t"], "m")
 
 
 def test_kepler_is_reachable_thanks_to_g():
     knowledge = load_knowledge(EXAMPLES / "kepler.yaml")
     assert knowledge.unit_warnings(["a", "M"], "T") == []
-    assert knowledge.check_columns(["a", "M"], "T") == []
+    notes = knowledge.check_columns(["a", "M"], "T")
+    assert len(notes) == 1 and "must be dimensionally consistent" in notes[0] and "carry" not in notes[0]
 
 
 def test_reachable_targets_do_not_warn(tmp_path):
