@@ -7,6 +7,15 @@ fits noisy training rows; then fresh noisy rows are drawn
 * *beyond* it: in the box widened by ``--extend`` of its width on each
   side, outside the training box.
 
+Each error model hypo offers is measured (``--errors``): ``absolute`` (the
+default fit), ``relative`` (sd = LEVEL * |y|, fitted with relative errors),
+``known-absolute`` and ``known-relative`` (the noise level given as
+``sigma``), ``per-row`` (each row's own sd, between half and twice the
+level, given as a column; fresh rows carry theirs) and ``student-t``
+(t-distributed noise, 4 degrees of freedom, of scale LEVEL * RMS(y), fitted
+with ``noise="student_t"``).  Relative models run only on laws that keep one
+sign; the ``decades`` law spans six decades (log-uniform inputs).
+
 A calibrated 90% band holds about 90% of fresh rows.  Inside, that tests
 the noise model and the constants' covariance; beyond, it is only expected
 of laws the posterior *identified* (its top law is the true law, by
@@ -17,6 +26,7 @@ Usage (from the repository root)::
 
     .venv/bin/python bench/calibration.py --time-limit 10 --output bench/results/calibration.json
     .venv/bin/python bench/calibration.py --laws product,sine --noise 0.05 --time-limit 3
+    .venv/bin/python bench/calibration.py --errors relative,per-row --laws decades,root,product
 """
 
 from __future__ import annotations
@@ -51,6 +61,7 @@ class SyntheticLaw:
     name: str
     formula: str
     box: dict[str, tuple[float, float]]
+    log_scale: bool = False
 
     def symbols(self) -> dict[str, sympy.Symbol]:
         return {name: sympy.Symbol(name, real=True) for name in self.box}
@@ -73,12 +84,20 @@ LAWS = (
     SyntheticLaw("saturation", "x1/(1 + x2)", {"x1": (1.0, 3.0), "x2": (1.0, 3.0)}),
     SyntheticLaw("cubic", "2*x1**3 - x1", {"x1": (-1.0, 1.0)}),
     SyntheticLaw("logarithm", "log(x1)*x2", {"x1": (2.0, 4.0), "x2": (1.0, 2.0)}),
+    SyntheticLaw("decades", "3*x1**1.5", {"x1": (1.0, 1e4)}, log_scale=True),
 )
+
+ERROR_MODELS = ("absolute", "relative", "known-absolute", "known-relative", "per-row", "student-t")
+"""How the noise is made and what hypo is told about it (see the module docstring)."""
+
+RELATIVE_MODELS = ("relative", "known-relative")
+STUDENT_T_NU = 4.0
 
 
 @dataclass(frozen=True)
 class Task:
     law: SyntheticLaw
+    errors: str
     noise: float
     time_limit: float
     rows: int
@@ -86,15 +105,24 @@ class Task:
     seed: int
 
 
+def _uniform(law: SyntheticLaw, low: float, high: float, n: int, rng: np.random.Generator,
+             extend: float = 0.0) -> np.ndarray:
+    """Uniform draws on ``[low, high]`` widened by ``extend`` per side (in logs for a log-scale law)."""
+    if law.log_scale:
+        low, high = np.log(low), np.log(high)
+        return np.exp(rng.uniform(low - extend * (high - low), high + extend * (high - low), n))
+    return rng.uniform(low - extend * (high - low), high + extend * (high - low), n)
+
+
 def sample_inside(law: SyntheticLaw, n: int, rng: np.random.Generator) -> pd.DataFrame:
-    return pd.DataFrame({name: rng.uniform(low, high, n) for name, (low, high) in law.box.items()})
+    return pd.DataFrame({name: _uniform(law, low, high, n, rng) for name, (low, high) in law.box.items()})
 
 
 def sample_beyond(law: SyntheticLaw, n: int, extend: float, rng: np.random.Generator) -> pd.DataFrame:
     """Points of the widened box outside the training box (rejection sampling)."""
     chunks, count = [], 0
     while count < n:
-        frame = pd.DataFrame({name: rng.uniform(low - extend * (high - low), high + extend * (high - low), 4 * n)
+        frame = pd.DataFrame({name: _uniform(law, low, high, 4 * n, rng, extend)
                               for name, (low, high) in law.box.items()})
         outside = np.zeros(len(frame), dtype=bool)
         for name, (low, high) in law.box.items():
@@ -126,26 +154,62 @@ def coverage(result, inputs: pd.DataFrame, observed: np.ndarray, scale: float) -
     return float(np.mean(inside)), width, undefined
 
 
-def run_task(task: Task) -> dict:
-    """Fit one law at one noise level and measure its band's coverage."""
+def noise_sd(task: Task, clean: np.ndarray, scale: float, rng: np.random.Generator) -> np.ndarray:
+    """Each row's noise sd under the task's error model."""
+    if task.errors in RELATIVE_MODELS:
+        return task.noise * np.abs(clean)
+    if task.errors == "per-row":
+        return task.noise * scale * rng.uniform(0.5, 2.0, len(clean))
+    return np.full(len(clean), task.noise * scale)
+
+
+def noisy(task: Task, clean: np.ndarray, sd: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    draws = rng.standard_t(STUDENT_T_NU, len(clean)) if task.errors == "student-t" else rng.standard_normal(len(clean))
+    return clean + sd * draws
+
+
+def fit_options(task: Task, scale: float) -> dict:
+    """What hypo is told about the noise under the task's error model."""
+    return {"absolute": {"errors": "absolute"},
+            "relative": {"errors": "relative"},
+            "known-absolute": {"errors": "absolute", "sigma": task.noise * scale},
+            "known-relative": {"errors": "relative", "sigma": task.noise},
+            "per-row": {"errors": "absolute", "sigma_column": "dy"},
+            "student-t": {"errors": "absolute", "noise": "student_t"}}[task.errors]
+
+
+def run_task(task: Task) -> dict | None:
+    """Fit one law at one noise level under one error model and measure its
+    band's coverage; None when the model does not apply (relative errors on a
+    law that changes sign)."""
     import hypo
 
     law = task.law
     rng = np.random.default_rng(task.seed)
     train = sample_inside(law, task.rows, rng)
     clean = law.values(train)
-    scale = float(np.sqrt(np.mean(clean**2)))
-    sigma = task.noise * scale
-    train["y"] = clean + sigma * rng.standard_normal(len(clean))
-    started = time.perf_counter()
-    result = hypo.fit(train, target="y", time_limit=task.time_limit, seed=task.seed)
-    seconds = time.perf_counter() - started
-    record = {"law": law.name, "truth": law.formula, "noise": task.noise, "found": result.best.expression,
-              "probability": result.best.posterior, "seconds": seconds, "noise_model": result.noise}
     inside_rows = sample_inside(law, task.rows, rng)
     beyond_rows = sample_beyond(law, task.rows, task.extend, rng)
+    if task.errors in RELATIVE_MODELS and not all(
+            np.all(law.values(rows) > 0) or np.all(law.values(rows) < 0) for rows in (train, inside_rows, beyond_rows)):
+        return None
+    scale = float(np.sqrt(np.mean(clean**2)))
+    sd = noise_sd(task, clean, scale, rng)
+    train["y"] = noisy(task, clean, sd, rng)
+    if task.errors == "per-row":
+        train["dy"] = sd
+    started = time.perf_counter()
+    result = hypo.fit(train, target="y", time_limit=task.time_limit, seed=task.seed, **fit_options(task, scale))
+    seconds = time.perf_counter() - started
+    record = {"law": law.name, "truth": law.formula, "errors": task.errors, "noise": task.noise,
+              "found": result.best.expression, "probability": result.best.posterior, "seconds": seconds,
+              "noise_model": result.noise}
     for label, rows in (("inside", inside_rows), ("beyond", beyond_rows)):
-        observed = law.values(rows) + sigma * rng.standard_normal(len(rows))
+        truth = law.values(rows)
+        row_sd = noise_sd(task, truth, scale, rng)
+        if task.errors == "per-row":
+            rows = rows.assign(dy=row_sd)
+        observed = noisy(task, truth, row_sd, rng)
         covered, width, undefined = coverage(result, rows, observed, scale)
         record.update({f"{label}_coverage": covered, f"{label}_width": width, f"{label}_undefined": undefined})
     test = inside_rows.assign(y=law.values(inside_rows))
@@ -158,12 +222,14 @@ def run_task(task: Task) -> dict:
 
 
 def summarize(records: list[dict]) -> list[dict]:
-    """Mean coverage per noise level: inside over all laws, beyond over identified ones."""
+    """Mean coverage per error model and noise level: inside over all laws,
+    beyond over identified ones."""
     rows = []
-    for noise in sorted({record["noise"] for record in records}):
-        chosen = [record for record in records if record["noise"] == noise]
+    for errors, noise in sorted({(record["errors"], record["noise"]) for record in records},
+                                key=lambda pair: (ERROR_MODELS.index(pair[0]), pair[1])):
+        chosen = [record for record in records if record["errors"] == errors and record["noise"] == noise]
         identified = [record for record in chosen if record["identified"]]
-        rows.append({"noise": noise, "laws": len(chosen), "identified": len(identified),
+        rows.append({"errors": errors, "noise": noise, "laws": len(chosen), "identified": len(identified),
                      "inside_coverage": float(np.mean([r["inside_coverage"] for r in chosen])),
                      "beyond_coverage_identified": (float(np.mean([r["beyond_coverage"] for r in identified]))
                                                     if identified else None),
@@ -172,16 +238,18 @@ def summarize(records: list[dict]) -> list[dict]:
 
 
 def format_table(records: list[dict], summary: list[dict]) -> str:
-    lines = [f"{'law':<11} {'noise':>6} {'inside':>7} {'beyond':>7} {'width':>7} {'identified':>10}  found",
-             "-" * 80]
+    lines = [f"{'law':<11} {'errors':<14} {'noise':>6} {'inside':>7} {'beyond':>7} {'width':>7} "
+             f"{'identified':>10}  found", "-" * 96]
     for r in records:
-        lines.append(f"{r['law']:<11} {r['noise']:>6.0%} {r['inside_coverage']:>7.1%} {r['beyond_coverage']:>7.1%} "
-                     f"{r['inside_width']:>7.3f} {'yes' if r['identified'] else 'no':>10}  {r['found']}")
-    lines += ["", f"mean {BAND:.0%}-band coverage per noise level (target {BAND:.0%}; beyond: identified laws only)",
-              f"{'noise':>6} {'inside':>7} {'beyond':>7} {'identified':>10} {'width':>7}"]
+        lines.append(f"{r['law']:<11} {r['errors']:<14} {r['noise']:>6.0%} {r['inside_coverage']:>7.1%} "
+                     f"{r['beyond_coverage']:>7.1%} {r['inside_width']:>7.3f} "
+                     f"{'yes' if r['identified'] else 'no':>10}  {r['found']}")
+    lines += ["", f"mean {BAND:.0%}-band coverage per error model and noise level (target {BAND:.0%}; "
+              "beyond: identified laws only)",
+              f"{'errors':<14} {'noise':>6} {'inside':>7} {'beyond':>7} {'identified':>10} {'width':>7}"]
     for s in summary:
         beyond = "-" if s["beyond_coverage_identified"] is None else f"{s['beyond_coverage_identified']:.1%}"
-        lines.append(f"{s['noise']:>6.0%} {s['inside_coverage']:>7.1%} {beyond:>7} "
+        lines.append(f"{s['errors']:<14} {s['noise']:>6.0%} {s['inside_coverage']:>7.1%} {beyond:>7} "
                      f"{s['identified']:>4}/{s['laws']:<5} {s['inside_width']:>7.3f}")
     return "\n".join(lines)
 
@@ -190,6 +258,8 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Coverage of hypo's 90% predictive band on synthetic laws.")
     parser.add_argument("--laws", default="all", help=f"comma-separated names ({', '.join(l.name for l in LAWS)}) "
                         "or a count of the first ones (all)")
+    parser.add_argument("--errors", default="absolute",
+                        help=f"comma-separated error models ({', '.join(ERROR_MODELS)}) or all (absolute)")
     parser.add_argument("--noise", default="0.01,0.05,0.1", help="noise sds as fractions of RMS(y) (0.01,0.05,0.1)")
     parser.add_argument("--time-limit", type=float, default=10.0, help="seconds per fit (10)")
     parser.add_argument("--rows", type=int, default=200, help="training rows, and test rows per region (200)")
@@ -215,13 +285,18 @@ def select_laws(text: str) -> list[SyntheticLaw]:
 def main(argv: list[str] | None = None) -> int:
     arguments = parse_arguments(argv)
     noises = [float(value) for value in arguments.noise.split(",")]
-    tasks = [Task(law, noise, arguments.time_limit, arguments.rows, arguments.extend, arguments.seed)
-             for law in select_laws(arguments.laws) for noise in noises]
+    models = ERROR_MODELS if arguments.errors == "all" else tuple(arguments.errors.split(","))
+    unknown = [model for model in models if model not in ERROR_MODELS]
+    if unknown:
+        raise SystemExit(f"calibration: unknown error model(s) {', '.join(unknown)}; known: {', '.join(ERROR_MODELS)}")
+    tasks = [Task(law, errors, noise, arguments.time_limit, arguments.rows, arguments.extend, arguments.seed)
+             for errors in models for law in select_laws(arguments.laws) for noise in noises]
     if arguments.jobs > 1:
         with ProcessPoolExecutor(arguments.jobs) as pool:
             records = list(pool.map(run_task, tasks))
     else:
         records = [run_task(task) for task in tasks]
+    records = [record for record in records if record is not None]
     summary = summarize(records)
     print(format_table(records, summary))
     if arguments.output:

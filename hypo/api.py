@@ -204,6 +204,10 @@ def _fit(data, target, knowledge, features, time_limit, max_evals, seed, max_siz
         notes.append("search interrupted: these are the best laws found so far")
     noise_model = {"model": "per-row" if sigma_column else stats["errors"], "distribution": noise,
                    "sigma": noise_sigma}
+    if noise == "student_t":
+        noise_model["nu"] = posterior_model.likelihood.nu
+    if sigma_column:
+        noise_model["column"] = sigma_column
     training = pd.DataFrame({**dataset.columns(), dataset.target: dataset.y})
     return FitResult(laws[0], laws, pareto, dataset.feature_names, dataset.target, stats, notes,
                      noise=noise_model, mcmc=diagnostics, data=training, constants=constants)

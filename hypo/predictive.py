@@ -34,10 +34,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
-from scipy.special import ndtr, ndtri
 
 from hypo.errors import HypoError
 from hypo.evaluate import evaluate
+from hypo.mixture import Tails, mixture_cdf, mixture_moments, mixture_quantiles  # noqa: F401 - mixture_cdf is API
 from hypo.posterior import credible_set
 
 if TYPE_CHECKING:
@@ -45,10 +45,6 @@ if TYPE_CHECKING:
 
 DEFAULT_QUANTILES = (0.05, 0.5, 0.95)
 """Quantiles computed up front: the median and the central 90% band."""
-
-
-BISECTION_STEPS = 100
-"""Halvings of the bracket when inverting the mixture CDF: far past float precision."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -76,10 +72,13 @@ class Predictive:
     weights : numpy.ndarray
         Their posterior probabilities, shape ``(n_laws,)``, summing to 1.
     law_mean, law_std : numpy.ndarray
-        Each law's predictive mean and sd, shape ``(n_laws, n)``; NaN where
-        the law is undefined (and so left out of the mixture).
+        Each law's predictive mean and sd (the t scale under Student-t
+        noise), shape ``(n_laws, n)``; NaN where the law is undefined (and
+        so left out of the mixture).
     credible : numpy.ndarray
         Indices into ``laws`` of the credible set.
+    tails : Tails
+        Gaussian, or Student-t under Student-t noise.
     """
 
     mean: np.ndarray
@@ -95,10 +94,12 @@ class Predictive:
     law_mean: np.ndarray = field(repr=False)
     law_std: np.ndarray = field(repr=False)
     credible: np.ndarray = field(repr=False)
+    tails: "Tails" = field(default=None, repr=False)
 
     def quantile(self, levels: float | Sequence[float]) -> np.ndarray:
         """Mixture quantiles at any probabilities: shape ``(n,)`` for one level, else ``(n, len(levels))``."""
-        return mixture_quantiles(self._mixture_weights(), self.law_mean, self.law_std, levels)
+        return mixture_quantiles(self._mixture_weights(), self.law_mean, self.law_std, levels,
+                                 self.tails or Tails())
 
     def interval(self, mass: float = 0.9) -> tuple[np.ndarray, np.ndarray]:
         """The central interval holding ``mass`` of the mixture: ``(low, high)``."""
@@ -144,22 +145,40 @@ def posterior_predictive(result: "FitResult", X, *, laws: Sequence["Law"] | None
     n_points = len(next(iter(columns.values()))) if columns else 1
     chosen = _mixture_laws(result, laws)
     weights = _normalized([law.posterior for law in chosen])
-    noise = result.noise or {}
+    noise = dict(result.noise or {})
+    if noise.get("model") == "per-row":
+        noise["rows"] = _row_sigma(X, noise.get("column"), n_points)
+    tails = Tails(noise.get("nu") if noise.get("distribution") == "student_t" else None)
     law_mean = np.empty((len(chosen), n_points))
     law_std = np.empty((len(chosen), n_points))
     for k, law in enumerate(chosen):
         law_mean[k], law_std[k] = law_moments(law, columns, n_points, noise)
     _check_defined(law_mean, law_std, columns, n_points)
     point_weights = _point_weights(weights, law_mean, law_std)
-    mean, std = _mixture_moments(point_weights, law_mean, law_std)
+    mean, std = mixture_moments(point_weights, law_mean, law_std * tails.sd_per_scale)
     credible = credible_set(np.log(np.maximum(weights, 1e-300)), credible_mass)
-    lower, upper = _worst_case(law_mean[credible], law_std[credible], band)
+    lower, upper = _worst_case(law_mean[credible], law_std[credible], band, tails)
     disagree = _disagreement(point_weights[credible], law_mean[credible], law_std[credible], chosen,
                              credible, columns, n_points, noise, disagreement)
     levels = tuple(float(q) for q in np.atleast_1d(quantiles))
-    table = mixture_quantiles(point_weights, law_mean, law_std, levels) if levels else np.empty((n_points, 0))
+    table = (mixture_quantiles(point_weights, law_mean, law_std, levels, tails) if levels
+             else np.empty((n_points, 0)))
     return Predictive(mean, std, levels, table.reshape(n_points, len(levels)), lower, upper, disagree, band,
-                      tuple(chosen), weights, law_mean, law_std, credible)
+                      tuple(chosen), weights, law_mean, law_std, credible, tails)
+
+
+def _row_sigma(X, column: str | None, n_points: int) -> np.ndarray | None:
+    """Per-row uncertainties of new measurements, when ``X`` carries the sigma
+    column the fit was given; None otherwise (the band is then for the law's value)."""
+    if column is None:
+        return None
+    try:
+        values = np.asarray(X[column], dtype=float)
+    except (KeyError, IndexError, TypeError, ValueError):
+        return None
+    if values.shape != (n_points,) or not np.all(np.isfinite(values) & (values >= 0)):
+        raise HypoError(f'column "{column}" of the new inputs must hold one non-negative uncertainty per row')
+    return values
 
 
 # --- one law -------------------------------------------------------------------
@@ -177,15 +196,17 @@ def noise_sd(law: "Law", mean: np.ndarray, noise: dict) -> np.ndarray:
 
     ``"absolute"``: ``sigma``; ``"relative"``: ``sigma * |f(x)|``, with the
     law's own ``sigma`` when known, else the result's;
-    ``"per-row"`` (uncertainties given per training row): none is known at a
-    new input, so the band is for the law's value, without noise.  Student-t
-    noise is approximated by a Gaussian of the same scale.  Without a noise
+    ``"per-row"`` (uncertainties given per training row): each new row's own
+    uncertainty when the inputs carry the sigma column (``noise["rows"]``),
+    else none, and the band is for the law's value.  Under Student-t noise
+    this is the scale of the t distribution (see :class:`Tails`).  Without a noise
     model (a result from before the Bayesian scorer) the law's own training
     root-mean-square error stands in for an absolute sd.
     """
     model = noise.get("model", "absolute")
     if model == "per-row":
-        return np.zeros_like(mean)
+        rows = noise.get("rows")
+        return np.zeros_like(mean) if rows is None else np.broadcast_to(rows, mean.shape).astype(float)
     sigma = law.sigma if math.isfinite(law.sigma) else noise.get("sigma")
     if sigma is None or not math.isfinite(sigma):
         return np.full_like(mean, math.sqrt(law.mse) if math.isfinite(law.mse) else math.nan)
@@ -287,55 +308,10 @@ def _check_defined(law_mean: np.ndarray, law_std: np.ndarray, columns: dict, n_p
                     "outside every law's domain; drop such rows or predict only inside the domain")
 
 
-def _mixture_moments(weights: np.ndarray, law_mean: np.ndarray, law_std: np.ndarray):
-    mean_part = np.nan_to_num(law_mean)
-    std_part = np.nan_to_num(law_std)
-    mean = np.sum(weights * mean_part, axis=0)
-    second = np.sum(weights * (std_part**2 + (mean_part - mean) ** 2), axis=0)
-    return mean, np.sqrt(second)
-
-
-def mixture_cdf(values: np.ndarray, weights: np.ndarray, law_mean: np.ndarray, law_std: np.ndarray) -> np.ndarray:
-    """``P(Y <= values)`` under the Gaussian mixture at each point (weights ``(n_laws, n)``)."""
-    mean_part = np.nan_to_num(law_mean)
-    std_part = np.nan_to_num(law_std)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        z = (values - mean_part) / std_part
-    # a law with sd 0 is a point mass: a step at its mean
-    cdf = np.where(std_part > 0, ndtr(z), (values >= mean_part).astype(float))
-    return np.sum(weights * cdf, axis=0)
-
-
-def mixture_quantiles(weights: np.ndarray, law_mean: np.ndarray, law_std: np.ndarray,
-                      levels: float | Sequence[float]) -> np.ndarray:
-    """Quantiles of the Gaussian mixture at each point, by bisection on its CDF.
-
-    Returns shape ``(n,)`` for a single level, else ``(n, len(levels))``.
-    """
-    single = np.ndim(levels) == 0
-    levels = np.atleast_1d(np.asarray(levels, dtype=float))
-    if np.any((levels <= 0) | (levels >= 1)):
-        raise HypoError(f"quantile levels must lie strictly between 0 and 1, got {levels.tolist()}")
-    used = weights > 0
-    reach = np.abs(ndtri(min(levels.min(), 1 - levels.max()))) + 1.0
-    low = np.min(np.where(used, law_mean - reach * law_std, np.inf), axis=0)
-    high = np.max(np.where(used, law_mean + reach * law_std, -np.inf), axis=0)
-    out = np.empty((law_mean.shape[1], levels.size))
-    for j, level in enumerate(levels):
-        a, b = low.copy(), high.copy()
-        for _ in range(BISECTION_STEPS):
-            middle = 0.5 * (a + b)
-            below = mixture_cdf(middle, weights, law_mean, law_std) < level
-            a = np.where(below, middle, a)
-            b = np.where(below, b, middle)
-        out[:, j] = 0.5 * (a + b)
-    return out[:, 0] if single else out
-
-
 # --- guards against extrapolation -----------------------------------------------
-def _worst_case(law_mean: np.ndarray, law_std: np.ndarray, band: float):
+def _worst_case(law_mean: np.ndarray, law_std: np.ndarray, band: float, tails: Tails = Tails()):
     """Extremes of the credible laws' own central intervals (undefined laws skipped)."""
-    z = float(ndtri(0.5 + band / 2))
+    z = tails.quantile(0.5 + band / 2)
     with np.errstate(invalid="ignore"):
         low = np.where(np.isfinite(law_mean), law_mean - z * law_std, np.inf)
         high = np.where(np.isfinite(law_mean), law_mean + z * law_std, -np.inf)

@@ -189,3 +189,44 @@ def test_each_law_predicts_with_its_own_noise_scale():
     # the mixture's variance: mean of the two noise variances plus the spread of the means
     mixture = fit.predictive(x)
     np.testing.assert_allclose(mixture.std[0] ** 2, 0.5 * (0.01 + 0.09) + 0.25 * 0.1**2)
+
+
+def test_student_t_noise_gives_t_quantiles_and_the_t_standard_deviation():
+    from scipy.stats import t as student
+
+    sigma, nu = 0.3, 4.0
+    fit = result_of([law(call("mul", const(2.0), X), 1.0)],
+                    {"model": "absolute", "distribution": "student_t", "nu": nu, "sigma": sigma})
+    x = np.array([0.0, 1.0, 2.0])
+    predictive = fit.predictive({"x": x}, quantiles=[0.05, 0.95])
+    np.testing.assert_allclose(predictive.quantiles[:, 1] - 2.0 * x, student.ppf(0.95, nu) * sigma, rtol=1e-7)
+    np.testing.assert_allclose(predictive.std, sigma * np.sqrt(nu / (nu - 2)), rtol=1e-9)
+
+
+def test_per_row_uncertainties_of_new_rows_widen_their_bands():
+    import pandas as pd
+
+    fit = result_of([law(call("mul", const(2.0), X), 1.0)], {"model": "per-row", "column": "dy"})
+    inputs = pd.DataFrame({"x": [1.0, 2.0], "dy": [0.1, 0.5]})
+    np.testing.assert_allclose(fit.predictive(inputs).std, [0.1, 0.5])
+    # without the column a band is for the law's value: no noise is known at a new input
+    np.testing.assert_allclose(fit.predictive(inputs[["x"]]).std, [0.0, 0.0])
+    with pytest.raises(HypoError, match='column "dy"'):
+        fit.predictive(pd.DataFrame({"x": [1.0], "dy": [-1.0]}))
+
+
+def test_relative_errors_on_data_over_decades_give_bands_of_the_residual_scale():
+    """The README example: the 90% band is about the law's relative residual scale,
+    not 1e5 times wider (the scorer's weight normalization must not leak into sigma)."""
+    import pandas as pd
+
+    import hypo
+
+    result = hypo.fit("examples/kepler.csv", target="T", knowledge="examples/kepler.yaml", max_evals=3000,
+                      time_limit=None, seed=0, mcmc=False)
+    frame = pd.read_csv("examples/kepler.csv")
+    assert result.noise["model"] == "relative"
+    mean, bands = result.predict(frame, quantiles=[0.05, 0.95])
+    relative_residual = np.sqrt(np.mean(((frame["T"] - result.predict(frame)) / frame["T"]) ** 2))
+    half_width = np.median((bands[:, 1] - bands[:, 0]) / 2 / np.abs(mean))
+    assert relative_residual / 3 <= half_width <= 3 * relative_residual
