@@ -24,7 +24,6 @@ def final_laws(scorer: Scorer, hall, prior, positive: frozenset[str] = frozenset
     normalize over the hypotheses; laws equal on the data's domain (``positive``
     variables stay positive) are one law carrying their summed probability.
     Also the best law's noise scale and each law's structure key."""
-    front_keys = {s.key for s in hall.pareto_front()}
     candidates = hall.pareto_front() + hall.top()[:N_REFIT]
     refitted, seen = [], set()
     for score in candidates:
@@ -41,15 +40,27 @@ def final_laws(scorer: Scorer, hall, prior, positive: frozenset[str] = frozenset
     refitted = [members[0] for members in groups]
     merged = [sum(probabilities.get(key, 0.0) for key in {s.key for s in members}) for members in groups]
     laws = [_law(s, probability, prior, positive, named_constants or {}) for s, probability in zip(refitted, merged)]
-    pareto = sorted((law for law, s in zip(laws, refitted) if s.key in front_keys), key=lambda law: law.complexity)
+    pareto = pareto_front(laws)
     sigma = refitted[0].terms.sigma if refitted and refitted[0].terms is not None else math.nan
     return laws, pareto, float(sigma), [s.key for s in refitted]
+
+
+def pareto_front(laws: list[Law]) -> list[Law]:
+    """The reported laws no simpler one beats in error (``Law.nmse``, weighted as
+    the fit weighs rows), by increasing complexity: drawn on that same error,
+    the front only goes down."""
+    front, best_error = [], math.inf
+    for law in sorted(laws, key=lambda law: (law.complexity, law.nmse)):
+        if law.nmse < best_error:
+            front.append(law)
+            best_error = law.nmse
+    return front
 
 
 def _law(score, probability: float, prior, positive: frozenset[str], named_constants: dict[str, float]) -> Law:
     terms = score.terms
     violations = prior.violations(score.law) if prior is not None else {}
-    context = {"positive": positive, "named_constants": named_constants}
+    context = {"positive": positive, "named_constants": named_constants, "nmse": float(score.nmse)}
     if terms is None:
         return Law(score.law, score.complexity, score.mse, score.log_posterior, float(probability),
                    log_prior=score.log_prior, violations=violations, **context)

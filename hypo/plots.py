@@ -34,24 +34,34 @@ def _axes(ax):
 
 
 def plot_pareto(result: "FitResult", ax=None):
-    """Complexity against training error, coloured by posterior probability.
+    """Complexity against error, coloured by posterior probability.
 
     Every law found is a dot; the Pareto front is joined by a line and the
-    chosen law ringed, so one sees what extra complexity buys.
+    chosen law ringed, so one sees what extra complexity buys.  The error is
+    the one the front was chosen on (``Law.nmse``: weighted as the fit
+    weighs rows, so relative under relative errors), so the front only goes
+    down; older results without it fall back to the mean squared error.
     """
     ax = _axes(ax)
     laws = result.hypotheses
-    errors = np.array([max(law.mse, 1e-300) for law in laws])
-    points = ax.scatter([law.complexity for law in laws], errors, c=[law.posterior for law in laws],
-                        cmap="viridis", vmin=0.0, vmax=1.0, zorder=3, label="laws found")
+    weighted = all(np.isfinite(law.nmse) for law in laws)
+
+    def error(law):
+        return max(law.nmse if weighted else law.mse, 1e-300)
+
+    points = ax.scatter([law.complexity for law in laws], [error(law) for law in laws],
+                        c=[law.posterior for law in laws], cmap="viridis", vmin=0.0, vmax=1.0, zorder=3,
+                        label="laws found")
     front = sorted(result.pareto, key=lambda law: law.complexity)
-    ax.step([law.complexity for law in front], [max(law.mse, 1e-300) for law in front], where="post",
+    ax.step([law.complexity for law in front], [error(law) for law in front], where="post",
             color="grey", zorder=2, label="Pareto front")
-    ax.scatter([result.best.complexity], [max(result.best.mse, 1e-300)], s=160, facecolors="none",
+    ax.scatter([result.best.complexity], [error(result.best)], s=160, facecolors="none",
                edgecolors="red", zorder=4, label=f"chosen: {result.best.short(3)}")
     ax.set_yscale("log")
     ax.set_xlabel("complexity")
-    ax.set_ylabel("mean squared error")
+    relative = (result.noise or {}).get("model") == "relative"
+    ax.set_ylabel(("relative " if relative else "") + "squared error / variance of the target" if weighted
+                  else "mean squared error")
     ax.set_title(f"laws for {result.target}")
     ax.figure.colorbar(points, ax=ax, label="posterior probability")
     ax.legend(fontsize="small")
@@ -68,9 +78,10 @@ def plot_predictive(result: "FitResult", variable: str, X=None, ax=None, extend:
     variable : str
         The input to sweep.
     X : DataFrame, optional
-        Data to draw and to take the range from (default: ``result.data``).
-        The other inputs are held at their medians; the target column, when
-        present (or ``y``), is drawn as points.
+        Data to take the range from (default: ``result.data``).  The other
+        inputs are held at their medians.  With one input the target column,
+        when present (or ``y``), is drawn as points; with more, data rows
+        lie on other slices and are not drawn (see :func:`plot_observed`).
     extend : float
         How far past the data range to sweep, as a share of the range (of
         its logarithm for a positive input spanning over a factor 100).
@@ -102,18 +113,54 @@ def plot_predictive(result: "FitResult", variable: str, X=None, ax=None, extend:
         ax.fill_between(grid, low, high, where=predictive.disagree, color="red", alpha=0.12,
                         label="credible laws disagree")
         ax.set_ylim(low, high)
-    if result.target in data:
+    others = [name for name in result.feature_names if name != variable]
+    if result.target in data and not others:
         ax.scatter(data[variable], data[result.target], s=12, color="k", zorder=3, label="data")
     ax.axvspan(float(data[variable].min()), float(data[variable].max()), color="grey", alpha=0.08)
     if log_scale:
         ax.set_xscale("log")
-    others = [name for name in result.feature_names if name != variable]
+    if _spans_decades(predictive.mean):
+        ax.set_yscale("log")
     note = f" ({', '.join(others)} at their medians)" if others else ""
     ax.set_title(f"{result.target} against {variable}{note}", fontsize="medium")
     ax.set_xlabel(variable)
     ax.set_ylabel(result.target)
     ax.legend(fontsize="small")
     return ax
+
+
+def plot_observed(result: "FitResult", X=None, ax=None, band: float = 0.9, y=None):
+    """Predicted against observed, each data row with its central ``band``: the
+    view of a law with several inputs that mixes no slices.  Points on the
+    diagonal are predicted exactly; a calibrated band crosses it for about
+    ``band`` of the rows.  Log axes when the target spans decades."""
+    data = _data(result, X, y)
+    if result.target not in data:
+        raise HypoError(f'X has no column "{result.target}" (the target): pass the observed values as y')
+    observed = data[result.target].to_numpy(dtype=float)
+    predictive = result.predictive(data, quantiles=[(1 - band) / 2, (1 + band) / 2], band=band)
+    mean, low, high = predictive.mean, predictive.quantiles[:, 0], predictive.quantiles[:, 1]
+    covered = float(np.mean((observed >= low) & (observed <= high)))
+    ax = _axes(ax)
+    ax.errorbar(observed, mean, yerr=[np.maximum(mean - low, 0), np.maximum(high - mean, 0)], fmt="o",
+                markersize=3, elinewidth=0.8, alpha=0.7, label=f"{band:.0%} band ({covered:.0%} cross the diagonal)")
+    ends = [float(np.nanmin([observed.min(), low.min()])), float(np.nanmax([observed.max(), high.max()]))]
+    ax.plot(ends, ends, "k--", linewidth=0.8, label="predicted = observed")
+    if _spans_decades(observed):
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+    ax.set_xlabel(f"observed {result.target}")
+    ax.set_ylabel(f"predicted {result.target}")
+    ax.set_title(f"{result.target} = {result.best.short(3)}", fontsize="medium")
+    ax.legend(fontsize="small")
+    return ax
+
+
+def _spans_decades(values: np.ndarray) -> bool:
+    """Positive values over more than a factor ``LOG_SPAN``: drawn on a log axis."""
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
+    return values.size > 0 and values.min() > 0 and values.max() / values.min() > LOG_SPAN
 
 
 def sweep(values: np.ndarray, extend: float, n_points: int = GRID_POINTS) -> tuple[np.ndarray, bool]:
@@ -170,4 +217,4 @@ def plot_trace(result: "FitResult", ax=None):
     return ax
 
 
-__all__ = ["plot_pareto", "plot_predictive", "plot_trace", "sweep"]
+__all__ = ["plot_observed", "plot_pareto", "plot_predictive", "plot_trace", "sweep"]

@@ -60,6 +60,10 @@ class Law:
     named_constants : dict[str, float]
         The knowledge file's named constants (``G``) the law may use; the
         exported functions fill them in.
+    nmse : float
+        Mean squared error weighted as the fit weighs rows (relative errors:
+        relative), over the weighted variance of the target: the error of
+        the Pareto front.
     """
 
     expr: Expr
@@ -75,6 +79,7 @@ class Law:
     sigma: float = math.nan
     positive: frozenset = field(default=frozenset(), compare=False, repr=False)
     named_constants: dict = field(default_factory=dict, compare=False, repr=False)
+    nmse: float = math.nan
 
     @property
     def probability(self) -> float:
@@ -125,6 +130,7 @@ class Law:
             "violations": {str(k): float(v) for k, v in self.violations.items()},
             "covariance": None if self.covariance is None else np.asarray(self.covariance, dtype=float).tolist(),
             "sigma": self.sigma if math.isfinite(self.sigma) else None,
+            "nmse": self.nmse if math.isfinite(self.nmse) else None,
             "positive": sorted(self.positive),
             "named_constants": {str(k): float(v) for k, v in self.named_constants.items()},
         }
@@ -259,6 +265,12 @@ class FitResult:
         from hypo.plots import plot_predictive
 
         return plot_predictive(self, variable, X=X, ax=ax, extend=extend, **options)
+
+    def plot_observed(self, X=None, ax=None, band: float = 0.9, y=None):
+        """Predicted against observed with each row's band (see ``hypo.plots.plot_observed``)."""
+        from hypo.plots import plot_observed
+
+        return plot_observed(self, X=X, ax=ax, band=band, y=y)
 
     def plot_trace(self, ax=None):
         """The MCMC log-posterior trace (see ``hypo.plots.plot_trace``)."""

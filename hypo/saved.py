@@ -21,7 +21,7 @@ from hypo.law_exports import tree_from_json
 from hypo.result import FitResult, Law
 
 LAW_NUMBERS = ("complexity", "mse", "log_posterior", "posterior", "log_likelihood", "log_prior",
-               "log_structure_prior", "sigma")
+               "log_structure_prior", "sigma", "nmse")
 
 
 def save(result: FitResult, path) -> None:
