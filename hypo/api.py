@@ -41,7 +41,7 @@ def fit(data: str | Path | pd.DataFrame, target: str, knowledge: str | Path | Kn
         operators: list[str] | None = None, errors: str = "auto",
         noise: str = "gaussian", sigma: float | None = None, sigma_column: str | None = None,
         mcmc: bool = True, world_model: bool = False, structure_prior: StructurePrior | None = None,
-        progress: Callable[[Progress], None] | None = None, stop_early: bool = True,
+        progress: bool | Callable[[Progress], None] | None = None, stop_early: bool = True,
         device: str | None = "auto") -> FitResult:
     """Search for the laws that explain ``target``.
 
@@ -94,8 +94,11 @@ def fit(data: str | Path | pd.DataFrame, target: str, knowledge: str | Path | Kn
         Parameters of the prior over structures (cost per node, per-operator
         linear and quadratic costs); the defaults are uninformed.  The
         knowledge file's operator complexity weights still apply on top.
-    progress : callable, optional
-        Receives a :class:`search.run.Progress` a few times a second.
+    progress : bool or callable, optional
+        ``True`` shows a bar over the whole fit with the current best law
+        (in a terminal or a notebook; a line per tenth of the budget
+        elsewhere); a callable receives a :class:`search.run.Progress` a
+        few times a second instead.
     stop_early : bool
         End the search once it has its answer: an exact law that stays the
         best, or (on noisy data) a best law that stays the best for as long
@@ -125,6 +128,12 @@ def fit(data: str | Path | pd.DataFrame, target: str, knowledge: str | Path | Kn
     """
     from threadpoolctl import threadpool_limits
 
+    if progress is True:
+        from hypo.progress_display import ProgressDisplay
+
+        with ProgressDisplay() as report:
+            return fit(data, target, knowledge, features, time_limit, max_evals, seed, max_size, operators, errors,
+                       noise, sigma, sigma_column, mcmc, world_model, structure_prior, report, stop_early, device)
     with threadpool_limits(limits=1):
         return _fit(data, target, knowledge, features, time_limit, max_evals, seed, max_size, operators, errors,
                     noise, sigma, sigma_column, mcmc, world_model, structure_prior, progress, stop_early, device)

@@ -14,10 +14,10 @@ import sys
 from pathlib import Path
 
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from hypo.errors import HypoError
+from hypo.progress_display import ProgressDisplay
 from hypo.saved import write_json_atomically
 
 EXIT_USAGE = 2
@@ -90,7 +90,7 @@ def _fit(args, errors: Console) -> int:
     if args.output:
         _check_writable(Path(args.output))
     features = [f.strip() for f in args.features.split(",")] if args.features else None
-    with _progress_bar(errors, args.quiet) as report:
+    with ProgressDisplay(errors, args.quiet) as report:
         result = fit(args.data, target=args.target, knowledge=args.knowledge, features=features,
                      time_limit=args.time_limit, max_evals=args.max_evals, seed=args.seed,
                      max_size=args.max_size, errors=args.errors, noise=args.noise.replace("-", "_"),
@@ -118,43 +118,6 @@ def _train_world_model(args) -> int:
     train(args.out, minutes=args.minutes, device=args.device, seed=args.seed,
           log=lambda line: print(line, flush=True))
     return 0
-
-
-class _progress_bar:
-    """Context manager yielding a progress callback that drives a rich bar."""
-
-    def __init__(self, console: Console, quiet: bool):
-        self.console, self.quiet = console, quiet
-        self.live = console.is_terminal
-        self.progress = None
-
-    def __enter__(self):
-        if self.quiet:
-            return None
-        if not self.live:
-            return self._plain
-        self.progress = Progress(TextColumn("searching"), BarColumn(), TimeElapsedColumn(),
-                                 TextColumn("{task.fields[status]}"), console=self.console, transient=True)
-        self.progress.start()
-        self.task = self.progress.add_task("search", total=1.0, status="")
-        return self._update
-
-    def _update(self, snapshot) -> None:
-        status = f"{snapshot.n_evaluations} evaluations  best nmse {snapshot.best_nmse:.3g}  {snapshot.best_law[:60]}"
-        self.progress.update(self.task, completed=snapshot.fraction_done, status=status)
-
-    def _plain(self, snapshot) -> None:
-        """Without a terminal, one line every ~10% of the budget."""
-        step = int(snapshot.fraction_done * 10)
-        if step > getattr(self, "_last_step", -1):
-            self._last_step = step
-            print(f"hypo: {snapshot.seconds:6.1f}s  {snapshot.n_evaluations} evaluations  "
-                  f"best nmse {snapshot.best_nmse:.3g}", file=sys.stderr, flush=True)
-
-    def __exit__(self, *exc):
-        if self.progress is not None:
-            self.progress.stop()
-        return False
 
 
 def _print_table(result) -> None:

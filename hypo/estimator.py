@@ -10,9 +10,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, RegressorMixin
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from hypo.api import fit as fit_laws
+from hypo.errors import HypoError
 
 
 class HypoRegressor(RegressorMixin, BaseEstimator):
@@ -32,6 +33,15 @@ class HypoRegressor(RegressorMixin, BaseEstimator):
         Operators to search (default: the knowledge file's, else hypo's).
     max_size : int, default 30
         Largest structure, in nodes.
+    errors, noise, sigma, mcmc, world_model, structure_prior, stop_early, device
+        As for :func:`hypo.fit`.
+    progress : bool, default False
+        Show a bar with the current best law (terminal or notebook).
+
+    ``fit(X, y, sample_weight=w)`` takes weights as inverse variances: row
+    ``i`` has the uncertainty ``1/sqrt(w_i)`` (hypo's per-row sigma), as
+    scikit-learn's weighted least squares would weigh it; rows of weight 0
+    are left out.
 
     Attributes
     ----------
@@ -55,23 +65,44 @@ class HypoRegressor(RegressorMixin, BaseEstimator):
     """
 
     def __init__(self, time_limit=60.0, max_evals=None, random_state=0, knowledge=None,
-                 operators=None, max_size=30):
+                 operators=None, max_size=30, errors="auto", noise="gaussian", sigma=None, mcmc=True,
+                 world_model=False, structure_prior=None, stop_early=True, device="auto", progress=False):
         self.time_limit = time_limit
         self.max_evals = max_evals
         self.random_state = random_state
         self.knowledge = knowledge
         self.operators = operators
         self.max_size = max_size
+        self.errors = errors
+        self.noise = noise
+        self.sigma = sigma
+        self.mcmc = mcmc
+        self.world_model = world_model
+        self.structure_prior = structure_prior
+        self.stop_early = stop_early
+        self.device = device
+        self.progress = progress
 
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64)
         names = self._variable_names()
         frame = pd.DataFrame(X, columns=names)
         frame["_target"] = y
+        sigma_column = None
+        if sample_weight is not None:
+            weights = _check_sample_weight(sample_weight, X, dtype=np.float64)
+            if np.any(weights < 0):
+                raise HypoError("sample_weight must not be negative: a weight is 1/sigma**2 of its row")
+            # a weight of 0 is an infinite uncertainty: the row tells nothing
+            frame = frame[weights > 0].assign(_sigma=1.0 / np.sqrt(weights[weights > 0]))
+            sigma_column = "_sigma"
         self.result_ = fit_laws(frame, target="_target", knowledge=self.knowledge,
                                 time_limit=self.time_limit, max_evals=self.max_evals,
                                 seed=self.random_state if self.random_state is not None else 0,
-                                max_size=self.max_size, operators=self.operators)
+                                max_size=self.max_size, operators=self.operators, errors=self.errors,
+                                noise=self.noise, sigma=self.sigma, sigma_column=sigma_column, mcmc=self.mcmc,
+                                world_model=self.world_model, structure_prior=self.structure_prior,
+                                progress=bool(self.progress), stop_early=self.stop_early, device=self.device)
         self.expression_ = self.result_.best.expression
         self.equations_ = self.result_.table()
         self.pareto_front_ = self.result_.pareto_table()

@@ -17,6 +17,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from hypo.expr import Expr
+from hypo.printing import to_string
 from hypo.scoring import Scorer
 from search.hall_of_fame import HallOfFame
 from search.stopping import StopRule
@@ -141,6 +142,6 @@ def _snapshot(hall: HallOfFame, budget: Budget, seconds: float, evaluations: int
         seconds=seconds,
         n_evaluations=evaluations,
         best_nmse=best.nmse if best else math.inf,
-        best_law=str(best.law) if best else "",
+        best_law=to_string(best.law, 4) if best else "",
         fraction_done=_fraction_done(budget, seconds, evaluations),
     )
