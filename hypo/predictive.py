@@ -141,6 +141,12 @@ def posterior_predictive(result: "FitResult", X, *, laws: Sequence["Law"] | None
     """
     if not 0.0 < band < 1.0:
         raise HypoError(f"band must be between 0 and 1, got {band!r}")
+    # a law far outside its data may overflow: that is an infinite band there, not a warning
+    with np.errstate(over="ignore", invalid="ignore"):
+        return _posterior_predictive(result, X, laws, quantiles, band, credible_mass, disagreement)
+
+
+def _posterior_predictive(result, X, laws, quantiles, band, credible_mass, disagreement) -> Predictive:
     columns = result.columns(X)
     n_points = len(next(iter(columns.values()))) if columns else 1
     chosen = _mixture_laws(result, laws)
