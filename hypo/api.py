@@ -217,9 +217,22 @@ def _fit(data, target, knowledge, features, time_limit, max_evals, seed, max_siz
         noise_model["nu"] = posterior_model.likelihood.nu
     if sigma_column:
         noise_model["column"] = sigma_column
-    training = pd.DataFrame({**dataset.columns(), dataset.target: dataset.y})
+    training = _training_rows(dataset, seed)
     return FitResult(laws[0], laws, pareto, dataset.feature_names, dataset.target, stats, notes,
                      noise=noise_model, mcmc=diagnostics, data=training, constants=constants)
+
+
+MAX_KEPT_ROWS = 100_000
+"""Training rows a result keeps for its plots (a seeded sample of larger data:
+a figure shows no more, and a copy of 10^7 rows would double a fit's memory)."""
+
+
+def _training_rows(dataset: Dataset, seed: int) -> pd.DataFrame:
+    rows = slice(None)
+    if dataset.n_rows > MAX_KEPT_ROWS:
+        rows = np.sort(np.random.default_rng(seed).choice(dataset.n_rows, MAX_KEPT_ROWS, replace=False))
+    return pd.DataFrame({**{name: column[rows] for name, column in dataset.columns().items()},
+                         dataset.target: dataset.y[rows]})
 
 
 def positive_variables(knowledge: Knowledge, columns: dict[str, np.ndarray]) -> frozenset[str]:

@@ -15,9 +15,9 @@ reports).
 from __future__ import annotations
 
 import csv
-import io
 import keyword
 import re
+from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -200,7 +200,10 @@ def load_dataset(
         problem = column_name_problem(name)
         if problem is not None:
             raise DataError(problem, path=table.source, column=str(name))
-    values = np.column_stack([_numeric_column(table, name) for name in used])
+    # one array in column order: the features' part is already the Fortran-ordered X
+    values = np.empty((len(table.frame), len(used)), order="F")
+    for index, name in enumerate(used):
+        values[:, index] = _numeric_column(table, name)
     return _drop_non_finite(table, values, used, min_rows)
 
 
@@ -245,7 +248,8 @@ def _read_csv(path: Path) -> _Table:
     """
     source = str(path)
     text = _read_text(path)
-    reader = csv.reader(io.StringIO(text), skipinitialspace=True)
+    # lines one at a time: io.StringIO would hold a 4-byte-per-character copy of the file
+    reader = csv.reader(_lines(text), skipinitialspace=True)
     header = next(reader, [])
     if not any(field.strip() for field in header):
         raise DataError(
@@ -254,7 +258,7 @@ def _read_csv(path: Path) -> _Table:
             line=1,
         )
     _check_duplicates(header, source)
-    line_numbers = []
+    line_numbers = array("q")
     try:
         for record in reader:
             if len(record) <= 1 and not "".join(record).strip():
@@ -273,8 +277,9 @@ def _read_csv(path: Path) -> _Table:
             path=source,
             line=reader.line_num,
         ) from None
+    del text, reader
     try:
-        frame = pd.read_csv(io.StringIO(text), skipinitialspace=True, index_col=False)
+        frame = pd.read_csv(path, encoding="utf-8-sig", skipinitialspace=True, index_col=False)
     except (pd.errors.ParserError, ValueError) as error:
         raise DataError(
             f"pandas could not parse the file ({error}); check that it is plain comma-separated text",
@@ -282,7 +287,19 @@ def _read_csv(path: Path) -> _Table:
         ) from None
     if len(frame) != len(line_numbers):  # Quoted newlines; line numbers unreliable.
         return _Table(frame, source, None)
-    return _Table(frame, source, np.asarray(line_numbers, dtype=np.int64))
+    return _Table(frame, source, np.frombuffer(line_numbers, dtype=np.int64))
+
+
+def _lines(text: str):
+    """The lines of ``text`` (with their ends), one at a time."""
+    start, length = 0, len(text)
+    while start < length:
+        end = text.find("\n", start)
+        if end < 0:
+            yield text[start:]
+            return
+        yield text[start:end + 1]
+        start = end + 1
 
 
 def _read_text(path: Path) -> str:
@@ -414,7 +431,7 @@ def _drop_non_finite(table: _Table, values: np.ndarray, used: list, min_rows: in
             path=table.source,
             line=first_line,
         )
-    kept = values[finite]
+    kept = values if n_kept == n_rows else np.asfortranarray(values[finite])
     return Dataset(
         X=np.asfortranarray(kept[:, :-1]),
         y=np.ascontiguousarray(kept[:, -1]),

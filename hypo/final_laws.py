@@ -31,7 +31,7 @@ def final_laws(scorer: Scorer, hall, prior, positive: frozenset[str] = frozenset
             continue
         seen.add(score.key)
         refitted.append(_snapped(scorer, scorer.refit(score)))
-    refitted = [s for s in refitted if s.is_valid]
+    refitted = [s for s in map(lambda s: _converged(scorer, s), refitted) if s is not None and s.is_valid]
     refitted.sort(key=lambda s: s.log_posterior, reverse=True)
     refitted[:N_NOISY_SNAP] = [_snapped_within_noise(scorer, s) for s in refitted[:N_NOISY_SNAP]]
     refitted.sort(key=lambda s: s.log_posterior, reverse=True)
@@ -68,6 +68,31 @@ def _law(score, probability: float, prior, positive: frozenset[str], named_const
                log_likelihood=terms.log_likelihood, log_prior=terms.log_knowledge_prior,
                log_structure_prior=terms.log_structure_prior, violations=violations,
                covariance=terms.covariance, sigma=float(terms.sigma), **context)
+
+
+EVIDENCE_EXCESS = 10.0
+"""Most nats a reported law's evidence may exceed its own log-likelihood.
+The evidence is the structure's, at its posterior mode one Newton step from
+the fitted constants; when that step gains more, the fit stopped far from
+the mode and the printed constants would not be the ones scored."""
+
+CONVERGE_ITERATIONS = 200
+"""Levenberg-Marquardt iterations allowed to bring such a law to its mode."""
+
+
+def _converged(scorer: Scorer, score):
+    """``score`` with its constants at the mode its evidence speaks of: refitted
+    longer when they are far from it; None when even that does not get there."""
+    if not _far_from_mode(score):
+        return score
+    refitted = _refitted(scorer, score.law, score, max_iterations=CONVERGE_ITERATIONS)
+    return None if refitted is None or _far_from_mode(refitted) else refitted
+
+
+def _far_from_mode(score) -> bool:
+    terms = score.terms
+    return (terms is not None and math.isfinite(terms.log_evidence) and math.isfinite(terms.log_likelihood)
+            and terms.log_evidence - terms.log_likelihood > EVIDENCE_EXCESS)
 
 
 SNAP_NATS = 0.5
@@ -150,10 +175,10 @@ def _with_exact(law, index: int, exact):
     return law.replace_at(index, exact)
 
 
-def _refitted(scorer: Scorer, law, score):
+def _refitted(scorer: Scorer, law, score, max_iterations: int = 50):
     """``law`` with its remaining free constants refitted, under the full posterior; None if invalid."""
     if law.n_constants:
-        fit = fit_constants(law, scorer.columns, scorer.y, linear_scaling=False, max_iterations=50,
+        fit = fit_constants(law, scorer.columns, scorer.y, linear_scaling=False, max_iterations=max_iterations,
                             weights=scorer.kernel_weights)
         if not math.isfinite(fit.mse):
             return None

@@ -163,8 +163,9 @@ class FitResult:
         Sampler diagnostics when the search ran MCMC: ``acceptance_rate``,
         ``swap_rate``, ``trace`` (log-posterior per step).
     data : pandas.DataFrame or None
-        The training rows (features and target) when the fit kept them;
-        plots draw them.  Not serialized.
+        The training rows (features and target) when the fit kept them, a
+        seeded sample of 100,000 of larger data; plots draw them.  Not
+        serialized.
     constants : dict[str, float]
         Named constants of the knowledge file (``G``) that laws may use as
         variables; predictions fill them in.

@@ -124,3 +124,17 @@ def test_a_given_structure_prior_is_the_one_that_scores_the_laws(noisy_frame):
     with pytest.raises(HypoError, match="structure_prior must be a") as info:
         hypo.fit(noisy_frame, "y", max_evals=50, time_limit=None, structure_prior={"nats_per_node": 3})
     assert "\n" not in str(info.value)
+
+
+def test_per_row_sigma_finds_the_law_and_no_law_scores_above_its_own_fit():
+    """A fit stopped far from its mode is scored where it is: the evidence never
+    exceeds the law's own log-likelihood by more than a Newton step's cap."""
+    rng = np.random.default_rng(0)
+    x1, x2 = rng.uniform(1, 3, 200), rng.uniform(1, 3, 200)
+    sd = 0.05 * 6.0 * rng.uniform(0.5, 2.0, 200)
+    frame = pd.DataFrame({"x1": x1, "x2": x2, "y": 2.5 * x1 * x2 + sd * rng.standard_normal(200), "dy": sd})
+    fitted = hypo.fit(frame, "y", sigma_column="dy", max_evals=3000, time_limit=None, seed=0, mcmc=False)
+    ratio = sympy.simplify(fitted.best.sympy() / (sympy.Symbol("x1") * sympy.Symbol("x2")))
+    assert ratio.free_symbols == set() and abs(float(ratio) - 2.5) < 0.05
+    for law in fitted.hypotheses:
+        assert law.log_posterior - law.log_structure_prior <= law.log_likelihood + 12.0
