@@ -144,10 +144,14 @@ def _fit(data, target, knowledge, features, time_limit, max_evals, seed, max_siz
     started = time.perf_counter()  # the time limit covers the whole fit
     if time_limit is None and max_evals is None:
         raise HypoError("give a time limit or a maximum number of evaluations, or the search never stops")
-    if time_limit is not None and not (isinstance(time_limit, (int, float)) and time_limit > 0):
-        raise HypoError(f"time limit must be a positive number of seconds, got {time_limit!r}")
+    if time_limit is not None and not (isinstance(time_limit, (int, float)) and 0 < time_limit < math.inf):
+        raise HypoError(f"time limit must be a positive, finite number of seconds, got {time_limit!r}")
     if max_evals is not None and not (isinstance(max_evals, int) and max_evals > 0):
         raise HypoError(f"max_evals must be a positive integer, got {max_evals!r}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise HypoError(f"seed must be a non-negative integer, got {seed!r}")
+    if isinstance(max_size, bool) or not isinstance(max_size, (int, np.integer)) or max_size < 1:
+        raise HypoError(f"max_size must be a positive number of nodes (default 30), got {max_size!r}")
     if sigma_column is not None and features is not None and sigma_column not in features:
         features = [*features, sigma_column]
     dataset = load_dataset(data, target=target, features=features)

@@ -158,6 +158,8 @@ def _probable_table(result) -> Table:
 
 
 def _check_writable(path: Path) -> None:
+    if path.is_dir():
+        raise HypoError(f"cannot write {path}: it is a folder; give a file name for --output, e.g. {path}/out.json")
     folder = path.resolve().parent
     if not folder.is_dir():
         raise HypoError(f"cannot write {path}: folder {folder} does not exist; create it or choose another --output")

@@ -234,3 +234,21 @@ def test_world_model_is_off_unless_asked():
     assert parse(["fit", "d.csv", "--target", "y"]).world_model is False
     assert parse(["fit", "d.csv", "--target", "y", "--world-model"]).world_model is True
     assert parse(["fit", "d.csv", "--target", "y", "--no-world-model"]).world_model is False
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["--seed", "-1"], "seed must be a non-negative integer"),
+    (["--time-limit", "inf"], "positive, finite number of seconds"),
+    (["--time-limit", "nan"], "positive, finite number of seconds"),
+    (["--max-size", "0"], "max_size must be a positive number"),
+])
+def test_bad_settings_are_one_line_before_any_search(tmp_path, capsys, arguments, message):
+    data = write(tmp_path, "data.csv", product_csv())
+    code, _, err = run(capsys, data, "--target", "y", *arguments)
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1
+
+
+def test_an_output_that_is_a_folder_is_refused_before_the_search(tmp_path, capsys):
+    data = write(tmp_path, "data.csv", product_csv())
+    code, _, err = run(capsys, data, "--target", "y", "--output", tmp_path, *FAST)
+    assert code == 2 and "it is a folder" in err and "Traceback" not in err
