@@ -24,9 +24,17 @@ EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
 
+class _OneLineParser(argparse.ArgumentParser):
+    """argparse that reports a bad command line in one line with a pointer to
+    ``--help``, not the whole usage text."""
+
+    def error(self, message: str):
+        self.exit(EXIT_USAGE, f"hypo: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="hypo", description="Find the closed-form laws behind your data.")
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser = _OneLineParser(prog="hypo", description="Find the closed-form laws behind your data.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_OneLineParser)
     fit = commands.add_parser("fit", help="search for laws explaining one column of a CSV file")
     fit.add_argument("data", help="CSV file with a header line")
     fit.add_argument("--target", required=True, help="column to explain")
@@ -56,7 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--output", help="write the result as JSON to this file")
     fit.add_argument("--quiet", action="store_true", help="no progress bar")
     world_model = commands.add_parser("world-model", help="pretrain the structure proposer on synthetic data")
-    world_model_commands = world_model.add_subparsers(dest="world_model_command", required=True)
+    world_model_commands = world_model.add_subparsers(dest="world_model_command", required=True,
+                                                      parser_class=_OneLineParser)
     train = world_model_commands.add_parser("train", help="train on dreams and save a checkpoint")
     train.add_argument("--out", required=True, help="checkpoint file to write (.pt)")
     train.add_argument("--minutes", type=float, default=10.0, help="training time (default 10)")

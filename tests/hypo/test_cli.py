@@ -252,3 +252,11 @@ def test_an_output_that_is_a_folder_is_refused_before_the_search(tmp_path, capsy
     data = write(tmp_path, "data.csv", product_csv())
     code, _, err = run(capsys, data, "--target", "y", "--output", tmp_path, *FAST)
     assert code == 2 and "it is a folder" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("argv", [["fit", "data.csv"], ["fit", "data.csv", "--target", "y", "--seed", "x"], ["fitt"]])
+def test_a_bad_command_line_is_one_line_with_a_pointer_to_help(capsys, argv):
+    with pytest.raises(SystemExit) as stopped:
+        main(argv)
+    err = capsys.readouterr().err
+    assert stopped.value.code == 2 and len(err.strip().splitlines()) == 1 and "--help" in err
