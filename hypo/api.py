@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from dataclasses import replace
 from pathlib import Path
 from typing import Callable
@@ -134,7 +135,10 @@ def fit(data: str | Path | pd.DataFrame, target: str, knowledge: str | Path | Kn
         with ProgressDisplay() as report:
             return fit(data, target, knowledge, features, time_limit, max_evals, seed, max_size, operators, errors,
                        noise, sigma, sigma_column, mcmc, world_model, structure_prior, report, stop_early, device)
-    with threadpool_limits(limits=1):
+    # a candidate law that overflows or divides by zero is scored, not reported:
+    # numpy's warnings about it would only alarm the user
+    with threadpool_limits(limits=1), np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
         return _fit(data, target, knowledge, features, time_limit, max_evals, seed, max_size, operators, errors,
                     noise, sigma, sigma_column, mcmc, world_model, structure_prior, progress, stop_early, device)
 
