@@ -12,6 +12,7 @@ import json
 import math
 import os
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -89,9 +90,15 @@ def json_safe(value):
     return value
 
 
+STALE_SECONDS = 600
+"""Age after which a temporary file of an interrupted write (kill -9) is removed."""
+
+
 def write_json_atomically(path: Path, payload: dict) -> None:
-    """Write to a temporary file in the same folder, then rename over ``path``."""
+    """Write to a temporary file in the same folder, then rename over ``path``;
+    temporary files that a killed writer left behind are removed first."""
     folder = path.resolve().parent
+    _remove_stale_temporaries(folder, path.name)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
     try:
         with os.fdopen(handle, "w") as stream:
@@ -104,3 +111,13 @@ def write_json_atomically(path: Path, payload: dict) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def _remove_stale_temporaries(folder: Path, name: str) -> None:
+    now = time.time()
+    for leftover in folder.glob(f".{name}.*.tmp"):
+        try:
+            if now - leftover.stat().st_mtime > STALE_SECONDS:
+                leftover.unlink()
+        except OSError:
+            pass  # another process removed it, or it is not ours to remove

@@ -88,3 +88,18 @@ def test_named_constants_are_filled_in_by_the_exports():
                       time_limit=None, seed=0, mcmc=False)
     frame = pd.read_csv("examples/kepler.csv")
     assert np.allclose(result.best.numpy()(frame), result.predict(frame), rtol=1e-12)
+
+
+def test_temporaries_left_by_a_killed_writer_are_removed_on_the_next_write(fitted, tmp_path):
+    import os
+    import time
+
+    result, _ = fitted
+    stale, fresh = tmp_path / ".out.json.abc.tmp", tmp_path / ".out.json.def.tmp"
+    stale.write_text("{")
+    fresh.write_text("{")
+    old = time.time() - 3600
+    os.utime(stale, (old, old))
+    result.save(tmp_path / "out.json")
+    assert not stale.exists() and fresh.exists()  # a young one may be another writer's
+    assert hypo.load(tmp_path / "out.json").best.expr == result.best.expr
