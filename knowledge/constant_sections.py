@@ -89,6 +89,9 @@ def _read_entry(name: str, name_node: yaml.Node, node: yaml.MappingNode, source:
 
 def _value(node: yaml.Node, source: str, name: str) -> float:
     number = None
+    if isinstance(node, yaml.ScalarNode) and node.style in ('"', "'"):
+        raise error_at(node, source, f'the value of constant "{name}" is quoted text; write the number '
+                       "without quotes, such as 6.674e-11")
     if isinstance(node, yaml.ScalarNode) and not is_null(node) and node.tag != "tag:yaml.org,2002:bool":
         try:
             number = float(node.value)

@@ -15,6 +15,8 @@ item), a missing parameter at the rule's name.
 
 from __future__ import annotations
 
+import math
+
 from collections.abc import Collection
 
 import yaml
@@ -39,8 +41,8 @@ def read_fitted_constants(node: yaml.Node, source: str) -> str:
 
 def read_lambda(node: yaml.Node, source: str) -> float:
     value = _number(node)
-    if value is None or value < 0:
-        raise error_at(node, source, "lambda must be a non-negative number (the default weight of soft rules)")
+    if value is None or not 0 <= value < math.inf:
+        raise error_at(node, source, "lambda must be a non-negative, finite number (the default weight of soft rules)")
     return value
 
 

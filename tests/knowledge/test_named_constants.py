@@ -84,3 +84,11 @@ def test_dimensional_consistency_knows_the_units_of_named_constants(tmp_path):
     assert prior(parse("sqrt(a**3/(G*M))", names)) == 0
     assert prior(parse("sqrt(a**3/M)", names)) == -math.inf
     assert prior(parse("sqrt(a**3*G/M)", names)) == -math.inf
+
+
+def test_a_quoted_value_is_refused_at_its_place(tmp_path):
+    problem = error(tmp_path, """\
+        constants:
+          G: {value: "6.674e-11", units: "m^3/(kg*s^2)"}
+        """)
+    assert problem.line == 2 and "without quotes" in str(problem)

@@ -89,3 +89,10 @@ def test_variable_names_are_checked_only_against_a_variables_section(tmp_path):
     knowledge = load_knowledge(path)  # nothing to check against yet: the data decides later
     with pytest.raises(ValueError, match='"r", which is not a feature'):
         knowledge.prior(("x",), "y", columns={"x": np.arange(1.0, 5.0)})
+
+
+def test_an_infinite_lambda_is_refused(tmp_path):
+    path = tmp_path / "k.yaml"
+    path.write_text("lambda: 1e400\n")
+    with pytest.raises(KnowledgeError, match="non-negative, finite number"):
+        load_knowledge(path)

@@ -62,7 +62,7 @@ def test_no_rules_no_prior(tmp_path):
     ("rules:\n  - max_complexity: {limit: 5, weight: soft}\n", "weight must be 'hard' or a non-negative number"),
     ("rules: {max_complexity: 5}\n", "rules must be a list"),
     ("fitted_constants: fre\n", 'did you mean "free"'),
-    ("lambda: -1\n", "lambda must be a non-negative number"),
+    ("lambda: -1\n", "lambda must be a non-negative, finite number"),
 ])
 def test_rule_section_errors_point_at_the_line(tmp_path, text, fragment):
     with pytest.raises(HypoError) as caught:
