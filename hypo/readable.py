@@ -100,6 +100,8 @@ def _rounded(value, digits: int):
     """A sympy number holding ``value`` to ``digits`` significant digits; whole numbers print without ``.0``."""
     import sympy
 
+    if not math.isfinite(float(value)):
+        return value
     digits = display_digits(float(value), digits)
     text = format_number(float(value), digits)
     number = float(text)
