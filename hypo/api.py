@@ -163,6 +163,7 @@ def _fit(data, target, knowledge, features, time_limit, max_evals, seed, max_siz
     posterior_model = _posterior_model(noise, sigma, sigma_rows, structure_prior)
     knowledge = _load(knowledge)
     notes = knowledge.check_columns(dataset.feature_names, dataset.target)
+    _check_declared_signs(knowledge, {**dataset.columns(), dataset.target: dataset.y})
     if dataset.n_dropped:
         notes.append(f"dropped {dataset.n_dropped} row(s) with NaN or infinite values")
     if np.ptp(dataset.y) == 0:
@@ -241,6 +242,20 @@ def _training_rows(dataset: Dataset, seed: int) -> pd.DataFrame:
         rows = np.sort(np.random.default_rng(seed).choice(dataset.n_rows, MAX_KEPT_ROWS, replace=False))
     return pd.DataFrame({**{name: column[rows] for name, column in dataset.columns().items()},
                          dataset.target: dataset.y[rows]})
+
+
+def _check_declared_signs(knowledge: Knowledge, columns: dict[str, np.ndarray]) -> None:
+    """A column declared positive must be: laws are simplified and told apart
+    on that assumption, so a wrong one would print a different law."""
+    from knowledge import KnowledgeError
+
+    for name, variable in knowledge.variables.items():
+        values = columns.get(name)
+        if variable.positive and values is not None and np.any(values <= 0):
+            first = float(values[np.argmax(values <= 0)])
+            raise KnowledgeError(f'variable "{name}" is declared positive, but the data hold {first!r}; '
+                                 'remove "positive: true" or fix the data', path=knowledge.source,
+                                 line=variable.line, column=variable.column)
 
 
 def positive_variables(knowledge: Knowledge, columns: dict[str, np.ndarray]) -> frozenset[str]:

@@ -74,3 +74,12 @@ def test_the_pendulum_is_found_without_g(tmp_path):
     result = hypo.fit(frame, "T", knowledge=path, max_evals=1500, time_limit=None, seed=0, mcmc=False)
     ratio = sympy.simplify(result.best.sympy() / sympy.sqrt(sympy.Symbol("L")))
     assert ratio.free_symbols == set() and float(ratio) == pytest.approx(2 * np.pi / np.sqrt(9.81), rel=1e-6)
+
+
+def test_a_column_declared_positive_with_negative_values_is_one_line_at_its_declaration(tmp_path):
+    path = tmp_path / "k.yaml"
+    path.write_text(textwrap.dedent(PENDULUM))
+    frame = pd.DataFrame({"L": np.linspace(-1.0, 2.0, 20), "T": np.linspace(1.0, 3.0, 20)})
+    with pytest.raises(KnowledgeError) as caught:
+        hypo.fit(frame, "T", knowledge=path, max_evals=50, time_limit=None)
+    assert "k.yaml:2" in str(caught.value) and "declared positive" in str(caught.value)
