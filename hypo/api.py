@@ -164,6 +164,7 @@ def _fit(data, target, knowledge, features, time_limit, max_evals, seed, max_siz
     knowledge = _load(knowledge)
     notes = knowledge.check_columns(dataset.feature_names, dataset.target)
     _check_declared_signs(knowledge, {**dataset.columns(), dataset.target: dataset.y})
+    _check_magnitudes(dataset)
     if dataset.n_dropped:
         notes.append(f"dropped {dataset.n_dropped} row(s) with NaN or infinite values")
     if np.ptp(dataset.y) == 0:
@@ -204,9 +205,7 @@ def _fit(data, target, knowledge, features, time_limit, max_evals, seed, max_siz
     laws, pareto, noise_sigma, law_keys = final_laws(scorer, outcome.hall_of_fame, prior,
                                                      positive_variables(knowledge, columns), constants)
     if not laws:
-        raise HypoError(f"no law satisfied the hard rules of {knowledge.source} within the budget "
-                        f"({scorer.n_rejected} structures rejected); give more time or make a rule soft "
-                        "(weight: a number instead of hard)")
+        raise HypoError(_no_law_reason(knowledge, prior, dataset, scorer))
     seconds = time.perf_counter() - started
     stats = {"seconds": seconds, "evaluations": scorer.n_evaluations,
              "errors": "relative" if scorer.weights is not None else "absolute",
@@ -242,6 +241,31 @@ def _training_rows(dataset: Dataset, seed: int) -> pd.DataFrame:
         rows = np.sort(np.random.default_rng(seed).choice(dataset.n_rows, MAX_KEPT_ROWS, replace=False))
     return pd.DataFrame({**{name: column[rows] for name, column in dataset.columns().items()},
                          dataset.target: dataset.y[rows]})
+
+
+def _no_law_reason(knowledge: Knowledge, prior, dataset: Dataset, scorer: Scorer) -> str:
+    """Why a fit has no law to report, in terms of what the user gave."""
+    if prior is not None and any(rule.is_hard for rule in prior.rules):
+        return (f"no law satisfied the hard rules of {knowledge.source} within the budget "
+                f"({scorer.n_rejected} structures rejected); give more time or make a rule soft "
+                "(weight: a number instead of hard)")
+    return ("no law could be scored within the budget: every candidate was undefined or infinite on some "
+            "row; give more time, or check the data and any given sigma for extreme values")
+
+
+LARGEST_VALUE = 1e150
+"""Largest |value| a fit accepts: squared errors of larger ones overflow double precision."""
+
+
+def _check_magnitudes(dataset: Dataset) -> None:
+    from hypo.errors import DataError
+
+    for name, values in {**dataset.columns(), dataset.target: dataset.y}.items():
+        largest = float(np.max(np.abs(values)))
+        if largest > LARGEST_VALUE:
+            raise DataError(f"values up to {largest:.3g} overflow double precision once squared; rescale the "
+                            f"column (e.g. other units) so that it stays below {LARGEST_VALUE:.0e}",
+                            path=dataset.source, column=name)
 
 
 def _check_declared_signs(knowledge: Knowledge, columns: dict[str, np.ndarray]) -> None:

@@ -260,3 +260,11 @@ def test_a_bad_command_line_is_one_line_with_a_pointer_to_help(capsys, argv):
         main(argv)
     err = capsys.readouterr().err
     assert stopped.value.code == 2 and len(err.strip().splitlines()) == 1 and "--help" in err
+
+
+def test_data_near_the_float_limit_are_blamed_not_absent_rules(tmp_path, capsys):
+    rows = "".join(f"{float(v)!r},{float(1.5 * v)!r}\n" for v in np.linspace(1, 2, 30) * 1e300)
+    data = write(tmp_path, "huge.csv", "x,y\n" + rows)
+    code, _, err = run(capsys, data, "--target", "y", *FAST)
+    assert code == 2 and "overflow double precision" in err and "hard rules" not in err
+    assert len(err.strip().splitlines()) == 1
