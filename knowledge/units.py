@@ -12,6 +12,7 @@ to the knowledge rules that use these helpers.
 
 from __future__ import annotations
 
+import re
 import tokenize
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -84,6 +85,7 @@ def parse_unit(text: str) -> pint.Unit:
         raise UnitError(str(text), "a unit must be text such as \"meter\" or \"dimensionless\"")
     if not text.strip():
         raise UnitError(text, 'the unit is blank; write "dimensionless" for pure numbers')
+    _refuse_absurd(text)
     import pint
 
     try:
@@ -100,12 +102,51 @@ def parse_unit(text: str) -> pint.Unit:
             text, f"{error} Write the unit alone (e.g. \"km\", not \"1000 m\")"
         ) from None
     except (pint.errors.PintError, tokenize.TokenError, SyntaxError, AssertionError, TypeError,
-            AttributeError, KeyError):
+            AttributeError, KeyError, ZeroDivisionError, OverflowError):
         # pint's expression parser reports malformed text (unbalanced
         # brackets, a dangling "*") through several unrelated exceptions.
         raise UnitError(
             text, 'this is not a valid unit expression; write e.g. "m^3/(kg*s^2)" or "kg m / s**2"'
         ) from None
+
+
+MAX_UNIT_TEXT = 200
+"""Longest unit text read (a unit is a few names and powers)."""
+
+MAX_EXPONENT = 100.0
+"""Largest number a unit text may hold (pint would compute 9**9**9 exactly)."""
+
+_NUMBER = re.compile(r"\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?")
+_POWER = re.compile(r"\*\*|\^")
+
+
+def _raises_a_number(text: str) -> bool:
+    """Whether a power's base is a number (``9**9``, ``(1/2)**3``) rather than a unit."""
+    for power in _POWER.finditer(text):
+        base = text[:power.start()].rstrip()
+        if base.endswith(")"):
+            depth, start = 0, len(base)
+            for start in range(len(base) - 1, -1, -1):
+                depth += {")": 1, "(": -1}.get(base[start], 0)
+                if depth == 0:
+                    break
+            base = base[start:]
+            if not re.search(r"[A-Za-z_]", base):
+                return True
+        elif base[-1:].isdigit() or base.endswith("."):
+            return True
+    return False
+
+
+def _refuse_absurd(text: str) -> None:
+    """Unit texts no physicist writes, refused before pint evaluates them."""
+    if len(text) > MAX_UNIT_TEXT:
+        raise UnitError(text[:40] + "...", f"a unit text is at most {MAX_UNIT_TEXT} characters")
+    if _raises_a_number(text):
+        raise UnitError(text, 'a number raised to a power is not a unit; write exponents on units, e.g. "m**3"')
+    for number in _NUMBER.findall(text):
+        if not float(number) <= MAX_EXPONENT:
+            raise UnitError(text, f"the number {number} is not a sensible unit exponent (at most {MAX_EXPONENT:g})")
 
 
 def dimension_vector(unit: pint.Unit | str) -> dict[str, float]:

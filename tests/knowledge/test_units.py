@@ -69,3 +69,20 @@ def test_malformed_units_raise_value_error(text):
         parse_unit(text)
     assert isinstance(caught.value, UnitError)
     assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("meter**(9**9**9)", "a number raised to a power"),
+    ("m ** 9 ** 9 ** 9", "a number raised to a power"),
+    ("meter**-1e400", "not a sensible unit exponent"),
+    ("meter ** (1/0)", "not a valid unit expression"),
+    ("m" * 300, "at most 200 characters"),
+])
+def test_absurd_unit_texts_are_refused_before_pint_evaluates_them(text, message):
+    with pytest.raises(UnitError, match=message):
+        parse_unit(text)
+
+
+@pytest.mark.parametrize("text", ["(m**2)**3", "m**(3/2)/s", "kg * m ** 2 / s ** 2", "1/s**2", "m^3/(kg*s^2)"])
+def test_powers_of_units_still_read(text):
+    assert parse_unit(text) is not None
