@@ -46,6 +46,9 @@ CHECKED_SECTIONS = ("variables", "constants", "operators", "rules", "lambda", "f
 LATER_SECTIONS = ("description",)
 """Top-level sections accepted and kept in ``raw`` only."""
 
+MAX_KNOWLEDGE_BYTES = 1_000_000
+"""Largest knowledge file read: parsing a 50 MB one would eat a fit's time limit."""
+
 SECTIONS = CHECKED_SECTIONS + LATER_SECTIONS
 """Every top-level key a knowledge file may use; anything else is a typo."""
 
@@ -270,6 +273,9 @@ def load_knowledge(path: str | Path) -> Knowledge:
         raise _yaml_error(error, source) from None
     except yaml.YAMLError as error:
         raise KnowledgeError(f"not valid YAML ({error}); fix the syntax", path=source) from None
+    except RecursionError:
+        raise KnowledgeError("brackets or mappings are nested too deeply to be a knowledge file; "
+                             "flatten the YAML", path=source) from None
     finally:
         loader.dispose()
     if root is None:
@@ -313,6 +319,10 @@ def _read_text(path: Path, source: str) -> str:
     if not path.is_file():
         what = "is a directory, not a file" if path.is_dir() else "not found"
         raise KnowledgeError(f"knowledge file {what}; check the path", path=source)
+    if path.stat().st_size > MAX_KNOWLEDGE_BYTES:
+        raise KnowledgeError(f"is {path.stat().st_size:,} bytes; a knowledge file is at most "
+                             f"{MAX_KNOWLEDGE_BYTES:,} (units, operators and rules); keep long texts elsewhere",
+                             path=source)
     try:
         return path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as error:

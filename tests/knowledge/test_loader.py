@@ -264,3 +264,15 @@ def test_knowledge_error_format():
     assert str(error) == "k.yaml:4:2: bad thing; fix it"
     assert (error.path, error.line, error.column, error.message) == ("k.yaml", 4, 2, "bad thing; fix it")
     assert str(KnowledgeError("whole file", path="k.yaml")) == "k.yaml: whole file"
+
+
+@pytest.mark.parametrize("text, message", [
+    ("rules: " + "[" * 20000 + "]" * 20000 + "\n", "nested too deeply"),
+    ("description: " + "x" * 1_100_000 + "\n", "a knowledge file is at most"),
+])
+def test_hostile_knowledge_files_are_one_line(tmp_path, text, message):
+    path = tmp_path / "k.yaml"
+    path.write_text(text)
+    with pytest.raises(KnowledgeError, match=message) as caught:
+        load_knowledge(path)
+    assert "\n" not in str(caught.value)
