@@ -24,7 +24,8 @@ from hypo.errors import HypoError, did_you_mean
 from hypo.expr import const
 from hypo.final_laws import final_laws
 from hypo.likelihood import LikelihoodConfig
-from hypo.phases import FitContext, sampling_phase, search_phase, seed_phase, with_world_model, world_model_proposer
+from hypo.phases import (FitContext, kept_laws, sampling_phase, search_phase, seed_phase, with_world_model,
+                         world_model_proposer)
 from hypo.posterior import log_posterior_of
 from hypo.result import FitResult, Law
 from hypo.schedule import Clock, phase
@@ -199,6 +200,8 @@ def _fit(data, target, knowledge, features, time_limit, max_evals, seed, max_siz
             kernel = with_world_model(kernel, proposer, scorer)
     search_end = phase("search").end if mcmc else phase("sampling").end
     outcome = search_phase(context, seeds, kernel, search_end)
+    if outcome.stop_reason == "interrupted" and outcome.hall_of_fame.best() is None:
+        kept_laws(context, seeds, outcome.hall_of_fame)  # Ctrl-C before the seeds were scored
     diagnostics = None
     if mcmc and outcome.stop_reason != "interrupted":
         outcome, diagnostics = sampling_phase(context, outcome, clock.elapsed())

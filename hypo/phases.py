@@ -16,6 +16,7 @@ from typing import Callable
 import numpy as np
 
 from hypo.data import Dataset
+from hypo.expr import call, const, var
 from hypo.schedule import SAMPLING_SHARE, Clock, phase
 from hypo.scoring import Scorer
 from knowledge import Knowledge
@@ -56,6 +57,8 @@ class FitContext:
     notes: list[str] = field(default_factory=list)
     progress: Callable | None = None
     stop_early: bool = True
+    interrupted: bool = False
+    """Set when Ctrl-C came during the seeds: the search is skipped, the laws kept."""
 
 
 def seed_phase(context: FitContext) -> list:
@@ -68,21 +71,38 @@ def seed_phase(context: FitContext) -> list:
     units = {name: variable.units for name, variable in knowledge.variables.items()}
     units.update({name: constant.units for name, constant in knowledge.constants.items()})
     dimensions = declared_dimensions(units, [*context.features, context.dataset.target])
-    if dimensions is not None and knowledge.fitted_constants != "free":
-        target_dimension = dimensions.pop(context.dataset.target)
-        seeds += pi_seeds(scorer.fit_columns, scorer.fit_y, dimensions, target_dimension, context.operator_names,
-                          clock.deadline(end / 2))
-    seeds += initial_seeds(scorer.fit_columns, scorer.fit_y, context.operator_names, clock.deadline(end))
+    try:
+        if dimensions is not None and knowledge.fitted_constants != "free":
+            target_dimension = dimensions.pop(context.dataset.target)
+            seeds += pi_seeds(scorer.fit_columns, scorer.fit_y, dimensions, target_dimension,
+                              context.operator_names, clock.deadline(end / 2))
+        seeds += initial_seeds(scorer.fit_columns, scorer.fit_y, context.operator_names, clock.deadline(end))
+    except KeyboardInterrupt:
+        context.interrupted = True
     share = clock.evaluations_until(end)
     return seeds if share is None else seeds[:share]
 
 
 def search_phase(context: FitContext, seeds, kernel, end: float) -> SearchOutcome:
     """The evolutionary search (``kernel``) until ``end`` of the budget, or
-    until it has its answer (``search.stopping``)."""
+    until it has its answer (``search.stopping``); after Ctrl-C in the seeds,
+    only the seeds found so far and the fallback laws."""
     clock, scorer = context.clock, context.scorer
+    if context.interrupted:
+        return SearchOutcome(kept_laws(context, seeds), 0.0, scorer.n_evaluations, 0, "interrupted")
     budget = Budget(time_limit=clock.seconds_until(end), max_evaluations=clock.evaluations_until(end))
     return run_search(kernel, scorer, seeds, context.rng, budget, context.progress, stop_rule=_stop_rule(context))
+
+
+def kept_laws(context: FitContext, seeds, hall: HallOfFame | None = None) -> HallOfFame:
+    """A hall of fame that is never empty: ``seeds`` and, always, a straight
+    line in each input (``a + b*x``), the fallback a fit interrupted at any
+    moment can report.  A second Ctrl-C here ends the fit at once."""
+    hall = hall or HallOfFame()
+    lines = [call("mul", const(1.0), var(name)) for name in context.features]
+    for score in context.scorer.score_batch([*seeds, *lines]):
+        hall.update(score)
+    return hall
 
 
 SETTLE_SHARE = 0.25

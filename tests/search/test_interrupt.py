@@ -69,3 +69,35 @@ def test_cli_on_sigint_writes_the_best_law_and_exits_cleanly(tmp_path):
     result = json.loads(output.read_text())
     assert result["stats"]["stop_reason"] == "interrupted"
     assert result["best"]["expression"]
+
+
+def test_ctrl_c_during_the_seeds_keeps_the_seeds_and_a_straight_line(monkeypatch):
+    import hypo
+    import hypo.phases
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(hypo.phases, "initial_seeds", interrupted)
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"x": rng.uniform(1, 2, 60), "z": rng.uniform(1, 2, 60)})
+    frame["y"] = 2.0 * frame["x"] + 0.5
+    result = hypo.fit(frame, "y", time_limit=30, seed=0)
+    assert result.stats["stop_reason"] == "interrupted"
+    assert np.allclose(result.predict(frame), frame["y"], rtol=1e-9)  # the fallback line is the law here
+
+
+def test_ctrl_c_before_the_seeds_are_scored_still_reports_a_law(monkeypatch):
+    import hypo
+    from search.evolution import EvolutionKernel
+
+    def interrupted(self, rng, seeds):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(EvolutionKernel, "init", interrupted)
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"x": rng.uniform(1, 2, 60)})
+    frame["y"] = np.exp(frame["x"])
+    result = hypo.fit(frame, "y", time_limit=30, seed=0)
+    assert result.stats["stop_reason"] == "interrupted" and result.hypotheses
+    assert "interrupted" in " ".join(result.notes)
