@@ -33,6 +33,7 @@ from hypo.scoring import PosteriorModel, Scorer, ScorerLimits
 from hypo.structure_prior import StructurePrior
 from knowledge import Knowledge, load_knowledge
 from search.evolution import EvolutionConfig, EvolutionKernel
+from search.hall_of_fame import HallOfFame
 from search.run import Progress
 from search.space import SearchSpace
 
@@ -205,8 +206,15 @@ def _fit(data, target, knowledge, features, time_limit, max_evals, seed, max_siz
     diagnostics = None
     if mcmc and outcome.stop_reason != "interrupted":
         outcome, diagnostics = sampling_phase(context, outcome, clock.elapsed())
-    laws, pareto, noise_sigma, law_keys = final_laws(scorer, outcome.hall_of_fame, prior,
-                                                     positive_variables(knowledge, columns), constants)
+    report = (prior, positive_variables(knowledge, columns), constants)
+    try:
+        laws, pareto, noise_sigma, law_keys = final_laws(scorer, outcome.hall_of_fame, *report)
+    except KeyboardInterrupt:  # Ctrl-C during the report: the best law alone (a second one ends the fit)
+        best_only = HallOfFame()
+        if outcome.hall_of_fame.best() is not None:
+            best_only.update(outcome.hall_of_fame.best())
+        laws, pareto, noise_sigma, law_keys = final_laws(scorer, best_only, *report)
+        outcome = replace(outcome, stop_reason="interrupted")
     if not laws:
         raise HypoError(_no_law_reason(knowledge, prior, dataset, scorer))
     seconds = time.perf_counter() - started

@@ -101,3 +101,25 @@ def test_ctrl_c_before_the_seeds_are_scored_still_reports_a_law(monkeypatch):
     result = hypo.fit(frame, "y", time_limit=30, seed=0)
     assert result.stats["stop_reason"] == "interrupted" and result.hypotheses
     assert "interrupted" in " ".join(result.notes)
+
+
+def test_ctrl_c_during_the_report_reports_the_best_law(monkeypatch):
+    import hypo
+    import hypo.api
+
+    real = hypo.api.final_laws
+    calls = []
+
+    def interrupted_once(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(hypo.api, "final_laws", interrupted_once)
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"x": rng.uniform(1, 2, 60)})
+    frame["y"] = 3.0 * frame["x"] ** 2
+    result = hypo.fit(frame, "y", max_evals=300, time_limit=None, seed=0)
+    assert result.stats["stop_reason"] == "interrupted" and len(result.hypotheses) == 1
+    assert np.allclose(result.predict(frame), frame["y"], rtol=1e-9)
