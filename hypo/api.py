@@ -20,18 +20,19 @@ import pandas as pd
 
 from hypo.data import Dataset, load_dataset
 from hypo.devices import resolve_device
-from hypo.errors import HypoError, did_you_mean
+from hypo.errors import HypoError
 from hypo.expr import const
 from hypo.final_laws import final_laws
-from hypo.likelihood import LikelihoodConfig
+from hypo.fit_inputs import (check_declared_signs, check_magnitudes, check_operators, load_knowledge_argument,
+                              noise_model_of, row_weights, split_sigma_column)
 from hypo.phases import (FitContext, kept_laws, sampling_phase, search_phase, seed_phase, with_world_model,
                          world_model_proposer)
 from hypo.posterior import log_posterior_of
 from hypo.result import FitResult, Law
 from hypo.schedule import Clock, phase
-from hypo.scoring import PosteriorModel, Scorer, ScorerLimits
+from hypo.scoring import Scorer, ScorerLimits
 from hypo.structure_prior import StructurePrior
-from knowledge import Knowledge, load_knowledge
+from knowledge import Knowledge
 from search.evolution import EvolutionConfig, EvolutionKernel
 from search.hall_of_fame import HallOfFame
 from search.run import Progress
@@ -161,18 +162,18 @@ def _fit(data, target, knowledge, features, time_limit, max_evals, seed, max_siz
     if sigma_column is not None and features is not None and sigma_column not in features:
         features = [*features, sigma_column]
     dataset = load_dataset(data, target=target, features=features)
-    dataset, sigma_rows = _split_sigma_column(dataset, sigma_column)
-    posterior_model = _posterior_model(noise, sigma, sigma_rows, structure_prior)
-    knowledge = _load(knowledge)
+    dataset, sigma_rows = split_sigma_column(dataset, sigma_column)
+    posterior_model = noise_model_of(noise, sigma, sigma_rows, structure_prior)
+    knowledge = load_knowledge_argument(knowledge)
     notes = knowledge.check_columns(dataset.feature_names, dataset.target)
-    _check_declared_signs(knowledge, {**dataset.columns(), dataset.target: dataset.y})
-    _check_magnitudes(dataset)
+    check_declared_signs(knowledge, {**dataset.columns(), dataset.target: dataset.y})
+    check_magnitudes(dataset)
     if dataset.n_dropped:
         notes.append(f"dropped {dataset.n_dropped} row(s) with NaN or infinite values")
     if np.ptp(dataset.y) == 0:
         return _constant_result(dataset, seed, notes)
     operator_names = tuple(operators) if operators else knowledge.operator_names()
-    _check_operators(operator_names)
+    check_operators(operator_names)
     rng = np.random.default_rng(seed)
     constants = {name: constant.value for name, constant in knowledge.constants.items()}
     columns = {**dataset.columns(), **{name: np.full(dataset.n_rows, value) for name, value in constants.items()}}
@@ -264,35 +265,6 @@ def _no_law_reason(knowledge: Knowledge, prior, dataset: Dataset, scorer: Scorer
             "row; give more time, or check the data and any given sigma for extreme values")
 
 
-LARGEST_VALUE = 1e150
-"""Largest |value| a fit accepts: squared errors of larger ones overflow double precision."""
-
-
-def _check_magnitudes(dataset: Dataset) -> None:
-    from hypo.errors import DataError
-
-    for name, values in {**dataset.columns(), dataset.target: dataset.y}.items():
-        largest = float(np.max(np.abs(values)))
-        if largest > LARGEST_VALUE:
-            raise DataError(f"values up to {largest:.3g} overflow double precision once squared; rescale the "
-                            f"column (e.g. other units) so that it stays below {LARGEST_VALUE:.0e}",
-                            path=dataset.source, column=name)
-
-
-def _check_declared_signs(knowledge: Knowledge, columns: dict[str, np.ndarray]) -> None:
-    """A column declared positive must be: laws are simplified and told apart
-    on that assumption, so a wrong one would print a different law."""
-    from knowledge import KnowledgeError
-
-    for name, variable in knowledge.variables.items():
-        values = columns.get(name)
-        if variable.positive and values is not None and np.any(values <= 0):
-            first = float(values[np.argmax(values <= 0)])
-            raise KnowledgeError(f'variable "{name}" is declared positive, but the data hold {first!r}; '
-                                 'remove "positive: true" or fix the data', path=knowledge.source,
-                                 line=variable.line, column=variable.column)
-
-
 def positive_variables(knowledge: Knowledge, columns: dict[str, np.ndarray]) -> frozenset[str]:
     """Variables known to be positive: declared so, or positive on every row
     (laws are simplified and told apart on that domain)."""
@@ -328,48 +300,6 @@ def _search_efficiency(hall, law_keys, started: float, seconds: float, kernel, s
     return out
 
 
-def _split_sigma_column(dataset: Dataset, sigma_column: str | None) -> tuple[Dataset, np.ndarray | None]:
-    """Take the per-row uncertainties out of the features."""
-    if sigma_column is None:
-        return dataset, None
-    if sigma_column == dataset.target:
-        raise HypoError(f'the sigma column "{sigma_column}" is the target; name the column of uncertainties')
-    if sigma_column not in dataset.feature_names:
-        raise HypoError(f'no column "{sigma_column}" for the measurement uncertainties'
-                        f"{did_you_mean(sigma_column, dataset.feature_names)}; columns: "
-                        f"{', '.join(dataset.feature_names)}")
-    index = dataset.feature_names.index(sigma_column)
-    sigma_rows = dataset.X[:, index].copy()
-    if not np.all(sigma_rows > 0):
-        row = int(np.flatnonzero(~(sigma_rows > 0))[0])
-        raise HypoError(f'column "{sigma_column}" of {dataset.source} must hold positive uncertainties; '
-                        f"data row {row + 1} has {sigma_rows[row]:g}")
-    keep = [i for i in range(len(dataset.feature_names)) if i != index]
-    if not keep:
-        raise HypoError(f'no feature left besides the target and the sigma column "{sigma_column}"')
-    reduced = Dataset(np.asfortranarray(dataset.X[:, keep]), dataset.y,
-                      tuple(dataset.feature_names[i] for i in keep), dataset.target, dataset.source, dataset.n_dropped)
-    return reduced, sigma_rows
-
-
-NOISE_MODELS = ("gaussian", "student_t")
-
-
-def _posterior_model(noise: str, sigma: float | None, sigma_rows, structure_prior=None) -> PosteriorModel:
-    if noise not in NOISE_MODELS:
-        raise HypoError(f'noise must be one of {", ".join(NOISE_MODELS)}{did_you_mean(str(noise), NOISE_MODELS)}, '
-                        f"got {noise!r}")
-    if sigma is not None and not (isinstance(sigma, (int, float)) and math.isfinite(sigma) and sigma > 0):
-        raise HypoError(f"sigma must be a positive number, got {sigma!r}")
-    if sigma is not None and sigma_rows is not None:
-        raise HypoError("give either sigma (one noise level) or sigma_column (one per row), not both")
-    if structure_prior is not None and not isinstance(structure_prior, StructurePrior):
-        raise HypoError("structure_prior must be a hypo.structure_prior.StructurePrior, "
-                        f"got {type(structure_prior).__name__}")
-    return PosteriorModel(LikelihoodConfig(noise=noise, sigma=None if sigma is None else float(sigma)),
-                          structure_prior=structure_prior, sigma_rows=sigma_rows)
-
-
 def _hard_constraint(prior):
     """``expr -> bool``: whether the hard structural rules admit a tree, so
     that moves propose only admissible trees; None when nothing is hard."""
@@ -383,43 +313,6 @@ def _knowledge_prior(knowledge: Knowledge, dataset: Dataset):
         return knowledge.prior(dataset.feature_names, dataset.target, columns=dataset.columns())
     except ValueError as error:
         raise HypoError(f"{knowledge.source}: {error}") from None
-
-
-RELATIVE_SPAN = 1e3
-"""Span (max/min of |y|) above which ``errors="auto"`` assumes relative errors."""
-
-
-def row_weights(y: np.ndarray, errors: str) -> np.ndarray | None:
-    """Weights of the squared errors for the chosen error model (None = equal)."""
-    if errors not in ("auto", "absolute", "relative"):
-        raise HypoError(f'errors must be "auto", "absolute" or "relative", got {errors!r}')
-    magnitude = np.abs(y)
-    one_sign = bool(np.all(y > 0) or np.all(y < 0))
-    if errors == "relative" and not one_sign:
-        raise HypoError("relative errors need a target that is never zero and keeps one sign; "
-                        'use errors="absolute"')
-    if errors == "relative" or (errors == "auto" and one_sign
-                                and magnitude.max() / magnitude.min() > RELATIVE_SPAN):
-        return 1.0 / magnitude**2
-    return None
-
-
-def _load(knowledge) -> Knowledge:
-    if knowledge is None:
-        return Knowledge.empty()
-    if isinstance(knowledge, Knowledge):
-        return knowledge
-    return load_knowledge(knowledge)
-
-
-def _check_operators(names) -> None:
-    from hypo.errors import did_you_mean
-    from hypo.operators import OPERATORS
-
-    for name in names:
-        if name not in OPERATORS:
-            raise HypoError(f'unknown operator "{name}"{did_you_mean(name, OPERATORS)}; '
-                            f"known operators: {', '.join(OPERATORS)}")
 
 
 def _constant_result(dataset: Dataset, seed: int, notes: list[str]) -> FitResult:
