@@ -31,7 +31,7 @@ def final_laws(scorer: Scorer, hall, prior, positive: frozenset[str] = frozenset
             continue
         seen.add(score.key)
         refitted.append(_snapped(scorer, scorer.refit(score)))
-    refitted = [s for s in map(lambda s: _converged(scorer, s), refitted) if s is not None and s.is_valid]
+    refitted = [s for s in (_converged(scorer, score) for score in refitted) if s is not None and s.is_valid]
     refitted.sort(key=lambda s: s.log_posterior, reverse=True)
     refitted[:N_NOISY_SNAP] = [_snapped_within_noise(scorer, s) for s in refitted[:N_NOISY_SNAP]]
     refitted.sort(key=lambda s: s.log_posterior, reverse=True)
