@@ -21,7 +21,6 @@ for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", 
     os.environ.setdefault(_variable, "1")
 
 import argparse  # noqa: E402
-import json  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -102,8 +101,9 @@ def main(argv=None) -> int:
         print(f"growth exponent in {axis}: {report[f'{axis}_exponent_cpu_seconds_to_law']:.2f} "
               f"(time to the law), {report[f'{axis}_exponent_cpu_seconds']:.2f} (whole fit)")
     if args.output:
-        Path(args.output).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.output).write_text(json.dumps(report, indent=2))
+        from bench.feynman import write_json_atomically
+
+        write_json_atomically(Path(args.output), report)
     return 0
 
 

@@ -36,7 +36,6 @@ for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", 
     os.environ.setdefault(_variable, "1")
 
 import argparse  # noqa: E402
-import json  # noqa: E402
 import math  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
@@ -242,8 +241,9 @@ def main(argv=None) -> int:
             parser.error(f"unknown case {case!r}")
         report["cases"][case] = entry
     if args.output:
-        Path(args.output).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.output).write_text(json.dumps(report, indent=2))
+        from bench.feynman import write_json_atomically
+
+        write_json_atomically(Path(args.output), report)
     return 0
 
 
