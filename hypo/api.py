@@ -22,14 +22,15 @@ from hypo.data import Dataset, load_dataset
 from hypo.devices import resolve_device
 from hypo.errors import HypoError
 from hypo.expr import const
-from hypo.final_laws import final_laws
+from hypo.final_laws import final_laws, pareto_front, readable_within
 from hypo.fit_inputs import (check_declared_signs, check_magnitudes, check_operators, load_knowledge_argument,
                               noise_model_of, row_weights, split_sigma_column)
 from hypo.phases import (FitContext, kept_laws, sampling_phase, search_phase, seed_phase, with_world_model,
                          world_model_proposer)
+from hypo.memory import BASE_BYTES, default_max_memory
 from hypo.posterior import log_posterior_of
 from hypo.result import FitResult, Law
-from hypo.schedule import Clock, phase
+from hypo.schedule import READING_SHARE, Clock, phase
 from hypo.scoring import Scorer, ScorerLimits
 from hypo.structure_prior import StructurePrior
 from knowledge import Knowledge
@@ -39,6 +40,10 @@ from search.run import Progress
 from search.space import SearchSpace
 
 
+MAX_TIME_LIMIT = 30 * 24 * 3600.0
+"""Longest time limit accepted: a month (a longer one is a typo, or never ends)."""
+
+
 def fit(data: str | Path | pd.DataFrame, target: str, knowledge: str | Path | Knowledge | None = None,
         features: list[str] | None = None, time_limit: float | None = 60.0,
         max_evals: int | None = None, seed: int = 0, max_size: int = 30,
@@ -46,7 +51,7 @@ def fit(data: str | Path | pd.DataFrame, target: str, knowledge: str | Path | Kn
         noise: str = "gaussian", sigma: float | None = None, sigma_column: str | None = None,
         mcmc: bool = True, world_model: bool = False, structure_prior: StructurePrior | None = None,
         progress: bool | Callable[[Progress], None] | None = None, stop_early: bool = True,
-        device: str | None = "auto") -> FitResult:
+        device: str | None = "auto", max_memory: float | None = None) -> FitResult:
     """Search for the laws that explain ``target``.
 
     Parameters
@@ -113,6 +118,11 @@ def fit(data: str | Path | pd.DataFrame, target: str, knowledge: str | Path | Kn
         Where batches of constants are fitted: ``"cuda"`` (or ``"cuda:N"``)
         on a GPU through torch, ``"cpu"`` with the compiled kernels, ``"auto"``
         on a GPU when torch sees one (``hypo.devices``).
+    max_memory : float, optional
+        Bytes the fit may use (default: half the machine's memory).  Data
+        with more rows than that allows (``hypo.memory``: about four times
+        the data's size, beside a gigabyte for the code) are fitted on a
+        uniform random sample of their rows, with a note.
 
     Returns
     -------
@@ -137,22 +147,25 @@ def fit(data: str | Path | pd.DataFrame, target: str, knowledge: str | Path | Kn
 
         with ProgressDisplay() as report:
             return fit(data, target, knowledge, features, time_limit, max_evals, seed, max_size, operators, errors,
-                       noise, sigma, sigma_column, mcmc, world_model, structure_prior, report, stop_early, device)
+                       noise, sigma, sigma_column, mcmc, world_model, structure_prior, report, stop_early, device,
+                       max_memory)
     # a candidate law that overflows or divides by zero is scored, not reported:
     # numpy's warnings about it would only alarm the user
     with threadpool_limits(limits=1), np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         return _fit(data, target, knowledge, features, time_limit, max_evals, seed, max_size, operators, errors,
-                    noise, sigma, sigma_column, mcmc, world_model, structure_prior, progress, stop_early, device)
+                    noise, sigma, sigma_column, mcmc, world_model, structure_prior, progress, stop_early, device,
+                    max_memory)
 
 
 def _fit(data, target, knowledge, features, time_limit, max_evals, seed, max_size, operators, errors, noise, sigma,
-         sigma_column, mcmc, world_model, structure_prior, progress, stop_early, device) -> FitResult:
+         sigma_column, mcmc, world_model, structure_prior, progress, stop_early, device, max_memory) -> FitResult:
     started = time.perf_counter()  # the time limit covers the whole fit
     if time_limit is None and max_evals is None:
         raise HypoError("give a time limit or a maximum number of evaluations, or the search never stops")
-    if time_limit is not None and not (isinstance(time_limit, (int, float)) and 0 < time_limit < math.inf):
-        raise HypoError(f"time limit must be a positive, finite number of seconds, got {time_limit!r}")
+    if time_limit is not None and not (isinstance(time_limit, (int, float)) and 0 < time_limit <= MAX_TIME_LIMIT):
+        raise HypoError(f"time limit must be a positive number of seconds up to {MAX_TIME_LIMIT:.0f} (30 days), "
+                        f"got {time_limit!r}")
     if max_evals is not None and not (isinstance(max_evals, int) and max_evals > 0):
         raise HypoError(f"max_evals must be a positive integer, got {max_evals!r}")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
@@ -161,11 +174,13 @@ def _fit(data, target, knowledge, features, time_limit, max_evals, seed, max_siz
         raise HypoError(f"max_size must be a positive number of nodes (default 30), got {max_size!r}")
     if sigma_column is not None and features is not None and sigma_column not in features:
         features = [*features, sigma_column]
-    dataset = load_dataset(data, target=target, features=features)
+    max_memory = _checked_max_memory(max_memory)
+    read_by = None if time_limit is None else started + READING_SHARE * time_limit
+    dataset = load_dataset(data, target=target, features=features, deadline=read_by, max_memory=max_memory, seed=seed)
     dataset, sigma_rows = split_sigma_column(dataset, sigma_column)
     posterior_model = noise_model_of(noise, sigma, sigma_rows, structure_prior)
     knowledge = load_knowledge_argument(knowledge)
-    notes = knowledge.check_columns(dataset.feature_names, dataset.target)
+    notes = [*dataset.notes, *knowledge.check_columns(dataset.feature_names, dataset.target)]
     check_declared_signs(knowledge, {**dataset.columns(), dataset.target: dataset.y})
     check_magnitudes(dataset)
     if dataset.n_dropped:
@@ -189,7 +204,7 @@ def _fit(data, target, knowledge, features, time_limit, max_evals, seed, max_siz
                     posterior_model=posterior_model, device=resolve_device(device))
     space = SearchSpace(search_features, operator_names, max_size=max_size,
                         constraint=_hard_constraint(prior))
-    clock = Clock(started, time_limit, max_evals)
+    clock = _phases_clock(started, time_limit, max_evals)
     context = FitContext(dataset, knowledge, scorer, space, prior, search_features, operator_names, rng, clock, seed,
                          notes, _whole_fit_progress(progress, clock), stop_early)
     # the phases of hypo.schedule.SCHEDULE, in order
@@ -209,15 +224,19 @@ def _fit(data, target, knowledge, features, time_limit, max_evals, seed, max_siz
         outcome, diagnostics = sampling_phase(context, outcome, clock.elapsed())
     report = (prior, positive_variables(knowledge, columns), constants)
     try:
-        laws, pareto, noise_sigma, law_keys = final_laws(scorer, outcome.hall_of_fame, *report)
+        laws, _, noise_sigma, law_keys = final_laws(scorer, outcome.hall_of_fame, *report,
+                                                    deadline=clock.deadline(REFIT_END))
+        laws = readable_within(laws, clock.deadline(1.0))
     except KeyboardInterrupt:  # Ctrl-C during the report: the best law alone (a second one ends the fit)
         best_only = HallOfFame()
         if outcome.hall_of_fame.best() is not None:
             best_only.update(outcome.hall_of_fame.best())
-        laws, pareto, noise_sigma, law_keys = final_laws(scorer, best_only, *report)
+        laws, _, noise_sigma, law_keys = final_laws(scorer, best_only, *report)
+        laws = readable_within(laws, time.perf_counter())
         outcome = replace(outcome, stop_reason="interrupted")
     if not laws:
         raise HypoError(_no_law_reason(knowledge, prior, dataset, scorer))
+    pareto = pareto_front(laws)
     seconds = time.perf_counter() - started
     stats = {"seconds": seconds, "evaluations": scorer.n_evaluations,
              "errors": "relative" if scorer.weights is not None else "absolute",
@@ -240,6 +259,34 @@ def _fit(data, target, knowledge, features, time_limit, max_evals, seed, max_siz
     training = _training_rows(dataset, seed)
     return FitResult(laws[0], laws, pareto, dataset.feature_names, dataset.target, stats, notes,
                      noise=noise_model, mcmc=diagnostics, data=training, constants=constants)
+
+
+def _phases_clock(started: float, time_limit: float | None, max_evals: int | None) -> Clock:
+    """The phases' clock: the schedule's shares divide the time left after
+    reading and checking the inputs (which count toward the limit)."""
+    if time_limit is None:
+        return Clock(time.perf_counter(), None, max_evals)
+    now = time.perf_counter()
+    return Clock(now, max(time_limit - (now - started), MIN_PHASES_SHARE * time_limit), max_evals)
+
+
+REFIT_END = 0.99
+"""The report refits laws until this share of the budget; the rest (and
+the best law, whatever the time) goes to simplifying the printed laws."""
+
+MIN_PHASES_SHARE = 0.05
+"""The phases' time when the inputs took (nearly) the whole limit: enough
+to score the seeds and straight lines."""
+
+
+def _checked_max_memory(max_memory) -> int | None:
+    if max_memory is None:
+        return default_max_memory()
+    if isinstance(max_memory, bool) or not isinstance(max_memory, (int, float)) or not math.isfinite(max_memory) \
+            or max_memory <= BASE_BYTES:
+        raise HypoError(f"max_memory must be a number of bytes above {BASE_BYTES / 2**30:g} GiB (what hypo itself "
+                        f"needs), got {max_memory!r}")
+    return int(max_memory)
 
 
 MAX_KEPT_ROWS = 100_000

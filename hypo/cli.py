@@ -9,14 +9,17 @@ status 2; Ctrl-C keeps the best laws found so far.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
 from hypo.errors import HypoError
+from hypo.memory import BASE_BYTES
 from hypo.progress_display import ProgressDisplay
 from hypo.saved import write_json_atomically
 
@@ -61,6 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
                      help="where batches of constants are fitted: a GPU through torch (cuda), the compiled CPU "
                           "kernels (cpu), or a GPU when one is there (auto, the default)")
+    fit.add_argument("--max-memory", type=float, metavar="GIB",
+                     help="memory the fit may use, in GiB (default: half the machine's); data with more rows than "
+                          "that allows are fitted on a uniform random sample of their rows")
     fit.add_argument("--output", help="write the result as JSON to this file")
     fit.add_argument("--quiet", action="store_true", help="no progress bar")
     world_model = commands.add_parser("world-model", help="pretrain the structure proposer on synthetic data")
@@ -99,18 +105,27 @@ def _fit(args, errors: Console) -> int:
     if args.output:
         _check_writable(Path(args.output))
     features = [f.strip() for f in args.features.split(",")] if args.features else None
+    max_memory = None
+    if args.max_memory is not None:
+        if not (math.isfinite(args.max_memory) and args.max_memory > BASE_BYTES / 2**30):
+            raise HypoError(f"--max-memory must be more than {BASE_BYTES / 2**30:g} GiB (what hypo itself needs), "
+                            f"got {args.max_memory:g}")
+        max_memory = args.max_memory * 2**30
     with ProgressDisplay(errors, args.quiet) as report:
         result = fit(args.data, target=args.target, knowledge=args.knowledge, features=features,
                      time_limit=args.time_limit, max_evals=args.max_evals, seed=args.seed,
                      max_size=args.max_size, errors=args.errors, noise=args.noise.replace("-", "_"),
                      sigma=args.sigma, sigma_column=args.sigma_column, mcmc=not args.no_mcmc,
-                     world_model=args.world_model, device=args.device,
+                     world_model=args.world_model, device=args.device, max_memory=max_memory,
                      progress=report)
     for note in result.notes:
         errors.print(f"hypo: note: {note}", markup=False, soft_wrap=True)
     _print_table(result)
     if args.output:
-        write_json_atomically(Path(args.output), result.to_dict())
+        try:
+            write_json_atomically(Path(args.output), result.to_dict())
+        except OSError as error:
+            raise HypoError(f"cannot write {args.output} ({error.strerror}); the laws are printed above") from None
         errors.print(f"hypo: wrote {args.output}", markup=False, soft_wrap=True)
     return 0
 
@@ -172,8 +187,13 @@ def _check_writable(path: Path) -> None:
     folder = path.resolve().parent
     if not folder.is_dir():
         raise HypoError(f"cannot write {path}: folder {folder} does not exist; create it or choose another --output")
-    if not os.access(folder, os.W_OK):
-        raise HypoError(f"cannot write {path}: folder {folder} is not writable; choose another --output")
+    try:  # the real test (os.access says yes to root in /proc): a file made and removed there
+        handle, probe = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+        os.close(handle)
+        os.unlink(probe)
+    except OSError as error:
+        raise HypoError(f"cannot write {path}: folder {folder} does not take new files ({error.strerror}); "
+                        "choose another --output") from None
 
 
 if __name__ == "__main__":

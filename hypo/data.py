@@ -23,8 +23,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from hypo.csv_table import Table, read_csv
+from hypo.csv_table import Table, read_csv, read_header
 from hypo.errors import DataError, did_you_mean
+from hypo.memory import rows_within
 from hypo.operators import NAMED_CONSTANTS, OPERATORS, RESERVED_NAMES
 
 __all__ = ["Dataset", "load_dataset", "column_name_problem"]
@@ -68,6 +69,9 @@ class Dataset:
     target: str
     source: str
     n_dropped: int = 0
+    notes: tuple[str, ...] = ()
+    """What reading left out (rows past the reading deadline or over the
+    memory allowed), for the fit's notes."""
 
     def __post_init__(self) -> None:
         if self.X.ndim != 2 or self.y.ndim != 1 or self.X.shape[0] != self.y.shape[0]:
@@ -154,6 +158,9 @@ def load_dataset(
     target: str,
     features: Sequence[str] | None = None,
     min_rows: int = 5,
+    deadline: float | None = None,
+    max_memory: int | None = None,
+    seed: int = 0,
 ) -> Dataset:
     """Read and validate a training set.
 
@@ -168,6 +175,12 @@ def load_dataset(
         in file order.
     min_rows : int, default 5
         Fewest usable rows accepted: below this a fit says nothing.
+    deadline : float, optional
+        ``time.perf_counter()`` time by which a CSV file must be read: the
+        rows read by then are used (``Dataset.notes`` says so).
+    max_memory : int, optional
+        Bytes a fit may use (``hypo.memory``): past the rows that allows, a
+        uniform random sample of them (drawn with ``seed``) is used.
 
     Returns
     -------
@@ -193,8 +206,8 @@ def load_dataset(
         raise ValueError(f"min_rows must be a positive integer, got {min_rows!r}")
     if isinstance(features, str):
         raise TypeError(f"features must be a list of column names, got the string {features!r}")
-    table = _read_table(data)
-    used = _choose_columns(table, target, features)
+    table = _read_table(data, target, features, deadline, max_memory, seed)
+    used = _choose_columns(list(table.frame.columns), table.source, target, features)
     for name in used:
         problem = column_name_problem(name)
         if problem is not None:
@@ -206,8 +219,10 @@ def load_dataset(
     return _drop_non_finite(table, values, used, min_rows)
 
 
-def _read_table(data: str | Path | pd.DataFrame) -> Table:
-    """Dispatch on the input type; DataFrames are checked, never copied twice."""
+def _read_table(data: str | Path | pd.DataFrame, target: str, features, deadline: float | None,
+                max_memory: int | None, seed: int) -> Table:
+    """Dispatch on the input type; DataFrames are checked, never copied twice.
+    Of a CSV file only the columns used are read."""
     if isinstance(data, pd.DataFrame):
         duplicated = data.columns[data.columns.duplicated()]
         if len(duplicated):
@@ -216,21 +231,33 @@ def _read_table(data: str | Path | pd.DataFrame) -> Table:
                 path=DATAFRAME_SOURCE,
                 column=str(duplicated[0]),
             )
-        return Table(data, DATAFRAME_SOURCE, None)
+        return _sampled_frame(data, rows_within(max_memory, data.shape[1]), seed)
     if isinstance(data, (str, Path)):
-        return read_csv(Path(data))
+        path = Path(data)
+        used = _choose_columns(read_header(path), str(path), target, features)
+        return read_csv(path, used, deadline, rows_within(max_memory, len(used)), seed)
     raise TypeError(f"data must be a CSV path or a pandas DataFrame, got {type(data).__name__}")
 
 
-def _choose_columns(table: Table, target: str, features: Sequence[str] | None) -> list:
+def _sampled_frame(frame: pd.DataFrame, max_rows: int | None, seed: int) -> Table:
+    """A data frame as a table: a uniform sample of ``max_rows`` of its rows
+    when it has more."""
+    if max_rows is None or len(frame) <= max_rows:
+        return Table(frame, DATAFRAME_SOURCE, None)
+    kept = np.sort(np.random.default_rng(seed).choice(len(frame), max_rows, replace=False))
+    note = (f"fitted a uniform random sample of {max_rows:,} of the data frame's {len(frame):,} rows, "
+            "to stay within the memory allowed (raise max_memory to use them all)")
+    return Table(frame.iloc[kept], DATAFRAME_SOURCE, None, (note,))
+
+
+def _choose_columns(columns: list, source: str, target: str, features: Sequence[str] | None) -> list:
     """Return ``[*features, target]`` after checking every name exists."""
-    columns = list(table.frame.columns)
     names = [str(column) for column in columns]
     if target not in columns:
         raise DataError(
             f'target column "{target}" not found{did_you_mean(target, names)}; '
-            f"the columns are: {', '.join(names)}",
-            path=table.source,
+            f"the columns are: {_listed(names)}",
+            path=source,
             column=str(target),
         )
     if features is None:
@@ -241,30 +268,40 @@ def _choose_columns(table: Table, target: str, features: Sequence[str] | None) -
             if name not in columns:
                 raise DataError(
                     f'feature column "{name}" not found{did_you_mean(name, names)}; '
-                    f"the columns are: {', '.join(names)}",
-                    path=table.source,
+                    f"the columns are: {_listed(names)}",
+                    path=source,
                     column=str(name),
                 )
         if target in chosen:
             raise DataError(
                 f'"{target}" is both the target and a feature; remove it from the features',
-                path=table.source,
+                path=source,
                 column=str(target),
             )
         if len(set(chosen)) != len(chosen):
             repeated = next(name for name in chosen if chosen.count(name) > 1)
             raise DataError(
                 f'feature "{repeated}" is listed twice; list each feature once',
-                path=table.source,
+                path=source,
                 column=str(repeated),
             )
     if not chosen:
         raise DataError(
             f'no feature columns: the only column used is the target "{target}"; '
             "add at least one column of inputs",
-            path=table.source,
+            path=source,
         )
     return [*chosen, target]
+
+
+LISTED_COLUMNS = 20
+
+
+def _listed(names: list[str]) -> str:
+    """The column names for a message, the first few when there are many."""
+    if len(names) <= LISTED_COLUMNS:
+        return ", ".join(names)
+    return f"{', '.join(names[:LISTED_COLUMNS])}, ... ({len(names)} in all)"
 
 
 def _numeric_column(table: Table, name) -> np.ndarray:
@@ -319,4 +356,5 @@ def _drop_non_finite(table: Table, values: np.ndarray, used: list, min_rows: int
         target=str(used[-1]),
         source=table.source,
         n_dropped=n_rows - n_kept,
+        notes=table.notes,
     )

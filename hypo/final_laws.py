@@ -4,6 +4,8 @@ full posterior, merged equivalents, probabilities."""
 from __future__ import annotations
 
 import math
+import time
+from dataclasses import replace
 
 import numpy as np
 
@@ -19,21 +21,30 @@ N_REFIT = 25
 
 
 def final_laws(scorer: Scorer, hall, prior, positive: frozenset[str] = frozenset(),
-               named_constants: dict[str, float] | None = None) -> tuple[list[Law], list[Law], float, list[str]]:
+               named_constants: dict[str, float] | None = None,
+               deadline: float | None = None) -> tuple[list[Law], list[Law], float, list[str]]:
     """Refit the best laws on all rows, rank them by log-posterior, and
     normalize over the hypotheses; laws equal on the data's domain (``positive``
     variables stay positive) are one law carrying their summed probability.
-    Also the best law's noise scale and each law's structure key."""
-    candidates = hall.pareto_front() + hall.top()[:N_REFIT]
+    Also the best law's noise scale and each law's structure key.  Past
+    ``deadline`` (``time.perf_counter`` time) fewer laws are reported: the
+    best one always, then the Pareto front and the most probable in turn."""
+    best = hall.top()[:1]
+    candidates = best + hall.pareto_front() + hall.top()[1:N_REFIT]
     refitted, seen = [], set()
     for score in candidates:
         if score.key in seen:
             continue
+        if refitted and _past(deadline):
+            break
         seen.add(score.key)
         refitted.append(_snapped(scorer, scorer.refit(score)))
-    refitted = [s for s in (_converged(scorer, score) for score in refitted) if s is not None and s.is_valid]
+    # the first law is brought to its mode whatever the time: a fit reports at least one
+    converged = (_converged(scorer, score, deadline if index else None) for index, score in enumerate(refitted))
+    refitted = [s for s in converged if s is not None and s.is_valid]
     refitted.sort(key=lambda s: s.log_posterior, reverse=True)
-    refitted[:N_NOISY_SNAP] = [_snapped_within_noise(scorer, s) for s in refitted[:N_NOISY_SNAP]]
+    refitted[:N_NOISY_SNAP] = [s if _past(deadline) else _snapped_within_noise(scorer, s)
+                               for s in refitted[:N_NOISY_SNAP]]
     refitted.sort(key=lambda s: s.log_posterior, reverse=True)
     probabilities = posterior_by_structure([s.key for s in refitted], [s.log_posterior for s in refitted])
     groups = equal_law_groups(refitted, scorer.columns, positive)
@@ -43,6 +54,28 @@ def final_laws(scorer: Scorer, hall, prior, positive: frozenset[str] = frozenset
     pareto = pareto_front(laws)
     sigma = refitted[0].terms.sigma if refitted and refitted[0].terms is not None else math.nan
     return laws, pareto, float(sigma), [s.key for s in refitted]
+
+
+def _past(deadline: float | None) -> bool:
+    return deadline is not None and time.perf_counter() > deadline
+
+
+def readable_within(laws: list[Law], deadline: float | None) -> list[Law]:
+    """``laws`` with their printed forms simplified (``hypo.readable``, up to
+    0.3 s a law) while time is left before ``deadline``: the best law always,
+    then the Pareto front, then the rest in order; a law reached too late is
+    printed as found (``Law.simplified`` False)."""
+    if deadline is None:
+        return laws
+    front = {id(law) for law in pareto_front(laws)}
+    order = sorted(range(len(laws)), key=lambda i: (i > 0, id(laws[i]) not in front, i))
+    out = list(laws)
+    for position, index in enumerate(order):
+        if position > 0 and _past(deadline):
+            out[index] = replace(laws[index], simplified=False)
+        else:
+            laws[index].sympy()  # cached for every later print
+    return out
 
 
 def pareto_front(laws: list[Law]) -> list[Law]:
@@ -80,11 +113,14 @@ CONVERGE_ITERATIONS = 200
 """Levenberg-Marquardt iterations allowed to bring such a law to its mode."""
 
 
-def _converged(scorer: Scorer, score):
+def _converged(scorer: Scorer, score, deadline: float | None = None):
     """``score`` with its constants at the mode its evidence speaks of: refitted
-    longer when they are far from it; None when even that does not get there."""
+    longer when they are far from it; None when even that does not get there
+    (or there is no time left to try)."""
     if not _far_from_mode(score):
         return score
+    if _past(deadline):
+        return None
     refitted = _refitted(scorer, score.law, score, max_iterations=CONVERGE_ITERATIONS)
     return None if refitted is None or _far_from_mode(refitted) else refitted
 

@@ -27,21 +27,22 @@ BEST_DIGITS = 6
 """Significant digits of constants where one law is shown (the best law, LaTeX)."""
 
 
-def readable_sympy(expr: Expr, positive: frozenset[str] = frozenset()):
+def readable_sympy(expr: Expr, positive: frozenset[str] = frozenset(), simplify: bool = True):
     """The law simplified under ``positive``, in plain (assumption-free) symbols,
-    so that it compares equal to a user's ``sympy.Symbol("x")`` expressions."""
-    return _readable(expr, frozenset(positive))
+    so that it compares equal to a user's ``sympy.Symbol("x")`` expressions.
+    ``simplify=False`` skips ``sympy.simplify`` (a fit short of time)."""
+    return _readable(expr, frozenset(positive), simplify)
 
 
 @lru_cache(maxsize=4096)
-def _readable(expr: Expr, positive: frozenset[str]):
+def _readable(expr: Expr, positive: frozenset[str], simplify: bool = True):
     import sympy
 
     plain = to_sympy(expr)
     assumed = {symbol: sympy.Symbol(symbol.name, positive=True)
                for symbol in plain.free_symbols if symbol.name in positive}
     law = plain.xreplace(assumed)
-    if sympy.count_ops(law) <= MAX_SIMPLIFY_OPS:
+    if simplify and sympy.count_ops(law) <= MAX_SIMPLIFY_OPS:
         # simplify knows 1 - cos(x) >= 0 and cancels powers; it takes 0.1-0.3 s once exp
         # or sin appear (a report of 30 laws: about 2 s), which a readable law is worth
         simplified = sympy.simplify(law)
@@ -65,20 +66,22 @@ def _numbers_merged(law):
     return law.replace(lambda node: node.is_Mul, merge)
 
 
-def readable_text(expr: Expr, positive: frozenset[str] = frozenset(), digits: int | None = None) -> str:
+def readable_text(expr: Expr, positive: frozenset[str] = frozenset(), digits: int | None = None,
+                  simplify: bool = True) -> str:
     """The law as sympy-parsable text; ``digits`` rounds its constants for display
     (None keeps every digit of the fitted values)."""
-    law = readable_sympy(expr, positive)
+    law = readable_sympy(expr, positive, simplify)
     if digits is not None:
         law = _with_rounded_constants(law, digits)
     return _printer_class()(digits).doprint(law)
 
 
-def readable_latex(expr: Expr, positive: frozenset[str] = frozenset(), digits: int = BEST_DIGITS) -> str:
+def readable_latex(expr: Expr, positive: frozenset[str] = frozenset(), digits: int = BEST_DIGITS,
+                   simplify: bool = True) -> str:
     """LaTeX of the law with constants to ``digits`` significant digits (768557, not 768600.0)."""
     import sympy
 
-    return sympy.latex(_with_rounded_constants(readable_sympy(expr, positive), digits))
+    return sympy.latex(_with_rounded_constants(readable_sympy(expr, positive, simplify), digits))
 
 
 def _with_rounded_constants(law, digits: int):

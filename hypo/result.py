@@ -64,6 +64,9 @@ class Law:
         Mean squared error weighted as the fit weighs rows (relative errors:
         relative), over the weighted variance of the target: the error of
         the Pareto front.
+    simplified : bool
+        Whether the printed law is simplified by sympy (False for the laws a
+        fit had no time left to simplify: they are printed as found).
     """
 
     expr: Expr
@@ -80,6 +83,7 @@ class Law:
     positive: frozenset = field(default=frozenset(), compare=False, repr=False)
     named_constants: dict = field(default_factory=dict, compare=False, repr=False)
     nmse: float = math.nan
+    simplified: bool = field(default=True, compare=False, repr=False)
 
     @property
     def probability(self) -> float:
@@ -90,19 +94,19 @@ class Law:
     def expression(self) -> str:
         """The law simplified and written as a physicist would, with every
         digit of its constants (parses with sympy)."""
-        return readable_text(self.expr, self.positive)
+        return readable_text(self.expr, self.positive, simplify=self.simplified)
 
     def short(self, precision: int = TABLE_DIGITS) -> str:
         """The law as ``expression`` writes it, constants rounded for display."""
-        return readable_text(self.expr, self.positive, precision)
+        return readable_text(self.expr, self.positive, precision, self.simplified)
 
     def sympy(self):
         """The law as a simplified sympy expression in plain symbols (``sympy.Symbol("x")``)."""
-        return readable_sympy(self.expr, self.positive)
+        return readable_sympy(self.expr, self.positive, self.simplified)
 
     def latex(self, precision: int = BEST_DIGITS) -> str:
         """LaTeX with constants to ``precision`` significant digits."""
-        return readable_latex(self.expr, self.positive, precision)
+        return readable_latex(self.expr, self.positive, precision, self.simplified)
 
     def numpy(self):
         """A function of the feature arrays (keyword arguments by column name) returning the law's values."""

@@ -44,6 +44,11 @@ SCHEDULE: tuple[Phase, ...] = (
 runs to 80% (less when it settles); the posterior is sampled to 95%; 5% is
 kept for refitting and reporting the best laws."""
 
+READING_SHARE = 0.5
+"""Reading the data may take up to half the time limit (the rows read by
+then are used, with a note); the phases' shares divide the time left after
+reading and checking the inputs."""
+
 SAMPLING_SHARE = SCHEDULE[2].end - SCHEDULE[1].end
 """The sampling phase's share of a full budget: when the search stops early
 the sampling gets this share relative to the time the search took."""

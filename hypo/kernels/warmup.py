@@ -22,6 +22,7 @@ import pandas as pd
 def warm_up(verbose: bool = True) -> float:
     """Compile (or load) every kernel; returns the seconds it took."""
     import hypo
+    from hypo.data import load_dataset
     from hypo.kernels.evaluation import batch_jacobians, batch_values, variables_by_row
     from hypo.printing import parse
     from hypo.program import encode
@@ -41,6 +42,9 @@ def warm_up(verbose: bool = True) -> float:
         path.write_text("variables:\n  x: {units: meter}\n  z: {units: second}\n  y: {units: meter*second}\n"
                         "rules:\n  - dimensional_consistency: {weight: hard}\n")
         knowledge = load_knowledge(path)
+        table = Path(folder) / "data.csv"
+        frame.to_csv(table, index=False)
+        load_dataset(table, target="y")
     for options in ({}, {"knowledge": knowledge}, {"noise": "student_t"}, {"errors": "relative"}):
         hypo.fit(frame, target="y", time_limit=None, max_evals=300, seed=0, **options)
     seconds = time.perf_counter() - started
