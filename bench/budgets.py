@@ -17,8 +17,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import subprocess
 import sys
 import time

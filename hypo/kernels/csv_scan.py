@@ -10,7 +10,6 @@ holding a quote character is left to the csv module, which knows quoting.
 
 from __future__ import annotations
 
-import numpy as np
 from numba import njit
 
 from hypo.kernels.vector_math import JIT

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from hypo.scoring import Scorer
 from search.evolution import EvolutionKernel
@@ -123,3 +124,52 @@ def test_ctrl_c_during_the_report_reports_the_best_law(monkeypatch):
     result = hypo.fit(frame, "y", max_evals=300, time_limit=None, seed=0)
     assert result.stats["stop_reason"] == "interrupted" and len(result.hypotheses) == 1
     assert np.allclose(result.predict(frame), frame["y"], rtol=1e-9)
+
+
+def _interrupt_on_call(number: int, real):
+    """A stand-in for ``real`` that raises KeyboardInterrupt (as Ctrl-C does)
+    on its ``number``-th call and is ``real`` otherwise."""
+    calls = []
+
+    def stand_in(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == number:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    return stand_in
+
+
+def _patch_phase(monkeypatch, phase: str) -> None:
+    import hypo.api
+    import hypo.phases
+    from search.mcmc import MCMCKernel
+
+    if phase == "seeds":
+        monkeypatch.setattr(hypo.phases, "initial_seeds", _interrupt_on_call(1, hypo.phases.initial_seeds))
+    elif phase == "search":
+        monkeypatch.setattr(EvolutionKernel, "step", _interrupt_on_call(3, EvolutionKernel.step))
+    elif phase == "sampling":
+        monkeypatch.setattr(MCMCKernel, "step", _interrupt_on_call(2, MCMCKernel.step))
+    elif phase == "report":
+        monkeypatch.setattr(hypo.api, "final_laws", _interrupt_on_call(1, hypo.api.final_laws))
+
+
+@pytest.mark.parametrize("phase", ["seeds", "search", "sampling", "report"])
+def test_ctrl_c_in_any_phase_leaves_a_valid_output_with_a_law(monkeypatch, tmp_path, capsys, phase):
+    from hypo.cli import main
+
+    _patch_phase(monkeypatch, phase)
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"a": rng.uniform(1, 2, 80), "b": rng.uniform(1, 2, 80)})
+    frame["y"] = np.sin(frame["a"] * frame["b"]) + frame["a"] ** 1.7
+    data, output = tmp_path / "data.csv", tmp_path / "out.json"
+    frame.to_csv(data, index=False)
+    # a law the seeds do not find, so that every phase runs until the Ctrl-C
+    code = main(["fit", str(data), "--target", "y", "--max-evals", "3000", "--output", str(output), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 0 and "Traceback" not in err
+    result = json.loads(output.read_text())
+    assert result["stats"]["stop_reason"] == "interrupted"
+    assert result["hypotheses"] and result["best"]["expression"]
+    assert not list(tmp_path.glob(".*.tmp"))
