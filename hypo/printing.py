@@ -9,13 +9,13 @@ back, so ``parse(to_string(e))`` prints identically to ``e``.
 
 from __future__ import annotations
 
-import re
 from fractions import Fraction
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from hypo.errors import HypoError
 from hypo.expr import Expr, call, const, num, var
+from hypo.formula_text import FormulaTextError, formula_to_sympy
 from hypo.operators import OPERATORS
 
 if TYPE_CHECKING:
@@ -177,33 +177,35 @@ def parse(text: str, variables: list[str] | tuple[str, ...] | None = None) -> Ex
     """
     import sympy
 
-    local_names = dict(_sympy_functions())
-    local_names["_exact_float"] = lambda literal: sympy.Float(literal, precision=53)
-    for name in variables or ():
-        local_names[name] = sympy.Symbol(name)
     if not isinstance(text, str):
         raise ParseError(f"a formula must be text, got {type(text).__name__}")
+    named = dict(_sympy_functions())
+    constants = {name: named.pop(name) for name in ("pi", "e")}
+    constants["E"] = sympy.E
     try:
-        parsed = sympy.sympify(_FLOAT_LITERAL.sub(r"_exact_float('\1')", text), locals=local_names)
-    except Exception as error:  # sympy raises many types for bad text
-        raise ParseError(f"cannot parse formula {text!r}: {_first_line(error)}; "
+        parsed, unknown = formula_to_sympy(text, named, constants, None if variables is None else set(variables))
+    except (FormulaTextError, RecursionError) as error:
+        raise ParseError(f"cannot parse formula {_shown(text)}: {_first_line(error)}; "
                          "use Python syntax such as 'a*b + sin(c)'") from None
+    except Exception as error:  # sympy raises many types for arithmetic it cannot do
+        raise ParseError(f"cannot parse formula {_shown(text)}: {_first_line(error)}") from None
+    if unknown:
+        raise ParseError(f"formula {_shown(text)} uses unknown name(s) {', '.join(unknown)}; "
+                         f"known variables: {', '.join(variables)}")
     if not isinstance(parsed, sympy.Expr):
-        raise ParseError(f"formula {text!r} is not a mathematical expression; use Python syntax such as 'a*b + sin(c)'")
-    if variables is not None:
-        unknown = sorted(str(s) for s in parsed.free_symbols if str(s) not in set(variables))
-        if unknown:
-            raise ParseError(f"formula {text!r} uses unknown name(s) {', '.join(unknown)}; known variables: {', '.join(variables)}")
+        raise ParseError(f"formula {_shown(text)} is not a mathematical expression; "
+                         "use Python syntax such as 'a*b + sin(c)'")
     try:
         return from_sympy(parsed)
     except ParseError:
         raise
     except Exception as error:
-        raise ParseError(f"cannot convert formula {text!r}: {_first_line(error)}") from None
+        raise ParseError(f"cannot convert formula {_shown(text)}: {_first_line(error)}") from None
 
 
-_FLOAT_LITERAL = re.compile(r"(?<![\w.])(\d+\.\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?|\d+[eE][-+]?\d+)")
-"""Decimal literals, read as exact doubles (sympy would round them twice)."""
+def _shown(text: str) -> str:
+    """The formula for a message: its start when it is long."""
+    return repr(text) if len(text) <= 80 else repr(text[:80]) + "..."
 
 
 def _first_line(error: Exception) -> str:

@@ -76,4 +76,5 @@ class UnitError(ValueError):
     def __init__(self, text: str, reason: str) -> None:
         self.text = text
         self.reason = reason
-        super().__init__(f'cannot read unit "{text}": {reason}')
+        shown = text if text.isprintable() else text.encode("unicode_escape").decode("ascii")
+        super().__init__(f'cannot read unit "{shown}": {" ".join(str(reason).split())}')

@@ -265,7 +265,11 @@ def load_knowledge(path: str | Path) -> Knowledge:
     """
     source = str(path)
     text = _read_text(Path(path), source)
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)
+    except yaml.reader.ReaderError as error:  # a control character PyYAML refuses before parsing
+        raise KnowledgeError(f"character #x{error.character:04x} (at character {error.position + 1}) is not allowed "
+                             "in YAML; remove it or write the file as plain text", path=source) from None
     try:
         root = loader.get_single_node()
         raw = loader.construct_document(root) if root is not None else None

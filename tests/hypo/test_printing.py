@@ -241,3 +241,31 @@ def test_abs_of_a_positive_function_parses():
 def test_named_constant_e_prints_as_sympy_text():
     law = call("mul", num(0, name="e"), X)
     assert sympy.sympify(to_string(law)) == sympy.E * sympy.Symbol("x")
+
+
+def test_formula_text_never_runs_code(tmp_path):
+    marker = tmp_path / "ran"
+    for text in (f"__import__('os').system('touch {marker}')", f"open('{marker}', 'w')",
+                 "(lambda: 1)()", "x.__class__", "[x for x in ()]"):
+        with pytest.raises(ParseError):
+            parse(text, ["x"])
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("text, fragment", [
+    ("9**9**9", "too large"), ("x + 2**(10**6)", "too large"), ("x" * 20_000, "at most"),
+    ("N(x)", "unknown function"), ("sin", "is a function"), ("sin(x, x)", "one argument"), ("1e400*x", "double"),
+])
+def test_formula_text_out_of_bounds_is_one_line(text, fragment):
+    with pytest.raises(ParseError) as error:
+        parse(text, ["x"])
+    assert fragment in str(error.value) and "\n" not in str(error.value)
+
+
+def test_sympys_names_are_columns_when_the_data_name_them():
+    import sympy
+
+    for name in ("E", "I", "S", "N", "beta", "gamma", "oo", "Q"):
+        tree = parse(f"2*{name}**2", [name])
+        assert sympy.simplify(to_sympy(tree) - 2 * sympy.Symbol(name) ** 2) == 0
+    assert to_sympy(parse("E*x", ["x"])) == sympy.E * sympy.Symbol("x")

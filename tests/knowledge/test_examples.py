@@ -32,4 +32,4 @@ def test_coulomb_example_accepts_coulombs_law_and_penalizes_impostors():
 def test_kepler_example_declares_g():
     knowledge = load_knowledge(EXAMPLES / "kepler.yaml")
     assert set(knowledge.constants) == {"G"}
-    assert str(knowledge.constants["G"].units.dimensionality) == "[length] ** 3 / [mass] / [time] ** 2"
+    assert dict(knowledge.constants["G"].units.dimensionality) == {"[length]": 3, "[mass]": -1, "[time]": -2}
