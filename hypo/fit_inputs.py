@@ -20,6 +20,10 @@ from knowledge import Knowledge, load_knowledge
 LARGEST_VALUE = 1e150
 """Largest |value| a fit accepts: squared errors of larger ones overflow double precision."""
 
+SMALLEST_SCALE = 1.0 / LARGEST_VALUE
+"""Smallest noise level (or |target| under relative errors) a fit accepts: a
+row's weight is its inverse square, which overflows below this."""
+
 
 def check_magnitudes(dataset: Dataset) -> None:
     from hypo.errors import DataError
@@ -29,6 +33,10 @@ def check_magnitudes(dataset: Dataset) -> None:
         if largest > LARGEST_VALUE:
             raise DataError(f"values up to {largest:.3g} overflow double precision once squared; rescale the "
                             f"column (e.g. other units) so that it stays below {LARGEST_VALUE:.0e}",
+                            path=dataset.source, column=name)
+        if 0 < largest < SMALLEST_SCALE:
+            raise DataError(f"values no larger than {largest:.3g} underflow double precision once squared (to 0); "
+                            f"rescale the column (e.g. other units) so that it reaches {SMALLEST_SCALE:.0e}",
                             path=dataset.source, column=name)
 
 
@@ -62,6 +70,11 @@ def split_sigma_column(dataset: Dataset, sigma_column: str | None) -> tuple[Data
         row = int(np.flatnonzero(~(sigma_rows > 0))[0])
         raise HypoError(f'column "{sigma_column}" of {dataset.source} must hold positive uncertainties; '
                         f"data row {row + 1} has {sigma_rows[row]:g}")
+    if sigma_rows.min() < SMALLEST_SCALE:
+        raise HypoError(f'column "{sigma_column}" of {dataset.source} holds uncertainties down to '
+                        f"{sigma_rows.min():.3g}, whose inverse squares (the rows' weights) overflow double precision; "
+                        f"rescale the target and its uncertainties (other units) so that they stay above "
+                        f"{SMALLEST_SCALE:.0e}")
     keep = [i for i in range(len(dataset.feature_names)) if i != index]
     if not keep:
         raise HypoError(f'no feature left besides the target and the sigma column "{sigma_column}"')
@@ -79,6 +92,9 @@ def noise_model_of(noise: str, sigma: float | None, sigma_rows, structure_prior=
                         f"got {noise!r}")
     if sigma is not None and not (isinstance(sigma, (int, float)) and math.isfinite(sigma) and sigma > 0):
         raise HypoError(f"sigma must be a positive number, got {sigma!r}")
+    if sigma is not None and sigma < SMALLEST_SCALE:
+        raise HypoError(f"sigma {sigma:g} is too small for double precision (its inverse square overflows); give it "
+                        "in other units, or leave it out to have it estimated from the data")
     if sigma is not None and sigma_rows is not None:
         raise HypoError("give either sigma (one noise level) or sigma_column (one per row), not both")
     if structure_prior is not None and not isinstance(structure_prior, StructurePrior):
@@ -103,6 +119,9 @@ def row_weights(y: np.ndarray, errors: str) -> np.ndarray | None:
                         'use errors="absolute"')
     if errors == "relative" or (errors == "auto" and one_sign
                                 and magnitude.max() / magnitude.min() > RELATIVE_SPAN):
+        if magnitude.min() < SMALLEST_SCALE:
+            raise HypoError(f"the target holds values as small as {magnitude.min():.3g}: relative errors of them "
+                            "overflow double precision; rescale the target (other units) or use errors=\"absolute\"")
         return 1.0 / magnitude**2
     return None
 
