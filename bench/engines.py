@@ -31,7 +31,7 @@ class EngineUnavailable(RuntimeError):
 
 def fit_hypo(
     train: pd.DataFrame, target: str, time_limit: float, seed: int, *, noise: float = 0.0,
-    knowledge: str | None = None, world_model: bool = False,
+    knowledge: str | None = None, world_model: bool = False, decompose: bool = True,
 ) -> tuple[str, dict]:
     """Run hypo; return its best expression and that law's posterior probability.
 
@@ -41,8 +41,9 @@ def fit_hypo(
     import hypo
 
     result = hypo.fit(train, target=target, knowledge=knowledge, time_limit=time_limit, seed=seed,
-                      progress=False, world_model=world_model)
-    extras = {"probability": float(result.best.posterior)}
+                      progress=False, world_model=world_model, decompose=decompose)
+    extras = {"probability": float(result.best.posterior),
+              "decompositions": len(result.stats.get("decompositions", ()))}
     if world_model:
         extras["world_model_best"] = bool(result.stats.get("world_model_best", False))
         extras["world_model_laws"] = int(result.stats.get("world_model_laws", 0))
@@ -53,6 +54,12 @@ def fit_hypo_with_world_model(train: pd.DataFrame, target: str, time_limit: floa
                               noise: float = 0.0, knowledge: str | None = None) -> tuple[str, dict]:
     """hypo with the world model on: the other arm of the world-model ablation."""
     return fit_hypo(train, target, time_limit, seed, noise=noise, knowledge=knowledge, world_model=True)
+
+
+def fit_hypo_without_decomposition(train: pd.DataFrame, target: str, time_limit: float, seed: int, *,
+                                   noise: float = 0.0, knowledge: str | None = None) -> tuple[str, dict]:
+    """hypo without the symmetry sub-problems: the other arm of their ablation."""
+    return fit_hypo(train, target, time_limit, seed, noise=noise, knowledge=knowledge, decompose=False)
 
 
 #: Operon's primitive set for the Feynman benchmark: the operators the FSRD
@@ -201,12 +208,13 @@ def gplearn_to_python(program: str, inputs: list[str]) -> str:
 ENGINES: dict[str, Engine] = {
     "hypo": fit_hypo,
     "hypo-wm": fit_hypo_with_world_model,
+    "hypo-nodc": fit_hypo_without_decomposition,
     "pyoperon": fit_pyoperon,
     "gplearn": fit_gplearn,
 }
 
 #: The Python module each engine needs, to check availability before a run.
-ENGINE_MODULES = {"hypo": "hypo", "hypo-wm": "hypo", "pyoperon": "pyoperon", "gplearn": "gplearn"}
+ENGINE_MODULES = {"hypo": "hypo", "hypo-wm": "hypo", "hypo-nodc": "hypo", "pyoperon": "pyoperon", "gplearn": "gplearn"}
 
 
 def get_engine(name: str) -> Engine:

@@ -51,7 +51,7 @@ def fit(data: str | Path | pd.DataFrame, target: str, knowledge: str | Path | Kn
         noise: str = "gaussian", sigma: float | None = None, sigma_column: str | None = None,
         mcmc: bool = True, world_model: bool = False, structure_prior: StructurePrior | None = None,
         progress: bool | Callable[[Progress], None] | None = None, stop_early: bool = True,
-        device: str | None = "auto", max_memory: float | None = None) -> FitResult:
+        device: str | None = "auto", max_memory: float | None = None, decompose: bool = True) -> FitResult:
     """Search for the laws that explain ``target``.
 
     Parameters
@@ -118,6 +118,12 @@ def fit(data: str | Path | pd.DataFrame, target: str, knowledge: str | Path | Kn
         Where batches of constants are fitted: ``"cuda"`` (or ``"cuda:N"``)
         on a GPU through torch, ``"cpu"`` with the compiled kernels, ``"auto"``
         on a GPU when torch sees one (``hypo.devices``).
+    decompose : bool
+        When no seed law explains the data, test them for symmetries
+        (``f`` depends on ``a - b`` or ``a / b`` only) on a local smooth
+        model and fit the smaller problems they make (``search.decompose``);
+        their laws, written back in the original inputs, join the seeds.
+        ``stats["decompositions"]`` and the notes list the symmetries applied.
     max_memory : float, optional
         Bytes the fit may use (default: half the machine's memory).  Data
         with more rows than that allows (``hypo.memory``: about four times
@@ -148,18 +154,19 @@ def fit(data: str | Path | pd.DataFrame, target: str, knowledge: str | Path | Kn
         with ProgressDisplay() as report:
             return fit(data, target, knowledge, features, time_limit, max_evals, seed, max_size, operators, errors,
                        noise, sigma, sigma_column, mcmc, world_model, structure_prior, report, stop_early, device,
-                       max_memory)
+                       max_memory, decompose)
     # a candidate law that overflows or divides by zero is scored, not reported:
     # numpy's warnings about it would only alarm the user
     with threadpool_limits(limits=1), np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         return _fit(data, target, knowledge, features, time_limit, max_evals, seed, max_size, operators, errors,
                     noise, sigma, sigma_column, mcmc, world_model, structure_prior, progress, stop_early, device,
-                    max_memory)
+                    max_memory, decompose)
 
 
 def _fit(data, target, knowledge, features, time_limit, max_evals, seed, max_size, operators, errors, noise, sigma,
-         sigma_column, mcmc, world_model, structure_prior, progress, stop_early, device, max_memory) -> FitResult:
+         sigma_column, mcmc, world_model, structure_prior, progress, stop_early, device, max_memory,
+         decompose) -> FitResult:
     started = time.perf_counter()  # the time limit covers the whole fit
     if time_limit is None and max_evals is None:
         raise HypoError("give a time limit or a maximum number of evaluations, or the search never stops")
@@ -206,7 +213,7 @@ def _fit(data, target, knowledge, features, time_limit, max_evals, seed, max_siz
                         constraint=_hard_constraint(prior))
     clock = _phases_clock(started, time_limit, max_evals)
     context = FitContext(dataset, knowledge, scorer, space, prior, search_features, operator_names, rng, clock, seed,
-                         notes, _whole_fit_progress(progress, clock), stop_early)
+                         notes, _whole_fit_progress(progress, clock), stop_early, decompose=decompose)
     # the phases of hypo.schedule.SCHEDULE, in order
     seeds = seed_phase(context)
     kernel = EvolutionKernel(space, scorer, EvolutionConfig(), prior=prior, adaptive=max_evals is None)
@@ -243,6 +250,8 @@ def _fit(data, target, knowledge, features, time_limit, max_evals, seed, max_siz
              "stop_reason": outcome.stop_reason, "n_rows": dataset.n_rows,
              "n_dropped": dataset.n_dropped, "seed": seed, "device": scorer.device or "cpu",
              **_search_efficiency(outcome.hall_of_fame, law_keys, started, seconds, kernel, scorer)}
+    if context.decompositions:
+        stats["decompositions"] = [decomposition.to_dict() for decomposition in context.decompositions]
     if proposer is not None:
         stats["world_model_proposed"] = kernel.n_world_model_proposed
         stats["world_model_entered"] = kernel.n_world_model_entered

@@ -59,6 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="let the pretrained world model propose structures beside the evolution")
     use.add_argument("--no-world-model", dest="world_model", action="store_false",
                      help="do not use the world model (the default)")
+    fit.add_argument("--no-decompose", action="store_true",
+                     help="do not divide the problem along the data's symmetries (a - b, a / b) into smaller fits")
     fit.add_argument("--no-mcmc", action="store_true",
                      help="skip sampling the posterior with MCMC after the search")
     fit.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
@@ -117,6 +119,7 @@ def _fit(args, errors: Console) -> int:
                      max_size=args.max_size, errors=args.errors, noise=args.noise.replace("-", "_"),
                      sigma=args.sigma, sigma_column=args.sigma_column, mcmc=not args.no_mcmc,
                      world_model=args.world_model, device=args.device, max_memory=max_memory,
+                     decompose=not args.no_decompose,
                      progress=report)
     for note in result.notes:
         errors.print(f"hypo: note: {note}", markup=False, soft_wrap=True)

@@ -59,6 +59,10 @@ class FitContext:
     stop_early: bool = True
     interrupted: bool = False
     """Set when Ctrl-C came during the seeds: the search is skipped, the laws kept."""
+    decompose: bool = True
+    """Try sub-problems from the data's symmetries (``search.decompose``)."""
+    decompositions: list = field(default_factory=list)
+    """The symmetries applied, for the report."""
 
 
 def seed_phase(context: FitContext) -> list:
@@ -77,10 +81,31 @@ def seed_phase(context: FitContext) -> list:
             seeds += pi_seeds(scorer.fit_columns, scorer.fit_y, dimensions, target_dimension,
                               context.operator_names, clock.deadline(end / 2))
         seeds += initial_seeds(scorer.fit_columns, scorer.fit_y, context.operator_names, clock.deadline(end))
+        seeds = _decomposition_seeds(context, seeds, end) + seeds
     except KeyboardInterrupt:
         context.interrupted = True
     share = clock.evaluations_until(end)
     return seeds if share is None else seeds[:share]
+
+
+def _decomposition_seeds(context: FitContext, seeds, end: float) -> list:
+    """Laws of the sub-problems the data's symmetries make
+    (``search.decompose``), when no seed explains the data already; each
+    applied symmetry is a note and an entry of ``context.decompositions``."""
+    if not context.decompose or _explained(context.scorer, seeds):
+        return []
+    from search.decompose.recursion import decomposed_laws
+
+    clock, dataset, scorer = context.clock, context.dataset, context.scorer
+    max_evals = clock.evaluations_until(end)
+    options = {"max_size": context.space.max_size, "operators": list(context.operator_names),
+               "errors": "relative" if scorer.weights is not None else "absolute"}
+    laws, applied = decomposed_laws(dataset.X, dataset.y, dataset.feature_names, dataset.target, context.knowledge,
+                                    np.random.default_rng(context.seed), clock.deadline(end), max_evals,
+                                    context.seed, options)
+    context.decompositions += applied
+    context.notes += [decomposition.describe() for decomposition in applied]
+    return laws
 
 
 def search_phase(context: FitContext, seeds, kernel, end: float) -> SearchOutcome:

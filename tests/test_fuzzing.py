@@ -70,7 +70,8 @@ def test_the_byte_scanner_agrees_with_the_csv_module(body, n_fields):
     with tempfile.TemporaryDirectory() as folder:
         path = _written(Path(folder), ",".join("abc"[:n_fields]) + "\n" + body, "data.csv")
         outcomes = []
-        for scan in (lambda: _record_lines(path, n_fields, None)[0], lambda: _record_lines_by_csv_module(path, n_fields)):
+        scans = (lambda: _record_lines(path, n_fields, None)[0], lambda: _record_lines_by_csv_module(path, n_fields))
+        for scan in scans:
             try:
                 outcomes.append(("lines", scan().tolist()))
             except DataError as error:
