@@ -16,16 +16,16 @@ engines to :mod:`bench.feynman`.
 from __future__ import annotations
 
 import math
-import signal
-import threading
 from collections.abc import Mapping
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import sympy
 from sympy.parsing.sympy_parser import parse_expr
+
+from hypo.time_bound import TimeBoundExceeded as SimplifyTimeout
+from hypo.time_bound import within_seconds as time_limit
 
 #: Seconds sympy may spend on both simplifications of one model. Simplify
 #: can run for hours on large expressions; SRBench gives it 60 s, we give 30 s
@@ -79,10 +79,6 @@ FUNCTIONS: dict[str, object] = {
 }
 
 
-class SimplifyTimeout(Exception):
-    """Raised inside :func:`time_limit` when sympy runs past its allowance."""
-
-
 def parse_expression(text: str, symbols: Mapping[str, sympy.Symbol]) -> sympy.Expr:
     """Parse a formula or model string with the given variable symbols.
 
@@ -131,31 +127,6 @@ def round_floats(expression: sympy.Expr, digits: int = ROUND_DIGITS) -> sympy.Ex
     return expression.xreplace(replacements)
 
 
-@contextmanager
-def time_limit(seconds: float):
-    """Raise :class:`SimplifyTimeout` in this block after ``seconds``.
-
-    Uses ``SIGALRM``, which interrupts pure-Python sympy code; that works only
-    in a process's main thread, which is where benchmark workers run. In any
-    other thread the block runs unguarded (the benchmark's per-worker deadline
-    still bounds it).
-    """
-    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
-        yield
-        return
-
-    def _raise_timeout(signum, frame):
-        raise SimplifyTimeout(f"sympy took longer than {seconds} s")
-
-    previous_handler = signal.signal(signal.SIGALRM, _raise_timeout)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous_handler)
-
-
 def _is_finite_constant(expression: sympy.Expr) -> bool:
     if expression.free_symbols:
         return False
@@ -200,7 +171,13 @@ def is_symbolic_match(
             if _is_finite_constant(difference):
                 return True
             ratio = sympy.simplify(model / truth)
-            return _is_finite_constant(ratio) and ratio != 0
+            if _is_finite_constant(ratio) and ratio != 0:
+                return True
+            if model.has(sympy.tanh, sympy.sinh, sympy.cosh) or truth.has(sympy.tanh, sympy.sinh, sympy.cosh):
+                # simplify does not rewrite tanh(x) as (e^x - e^-x)/(e^x + e^-x) by itself
+                rewritten = sympy.simplify((model - truth).rewrite(sympy.exp))
+                return _is_finite_constant(rewritten)
+            return False
     except SimplifyTimeout:
         return False
     except Exception:  # exotic sympy failures on odd models count as no match

@@ -94,15 +94,19 @@ def _decomposition_seeds(context: FitContext, seeds, end: float) -> list:
     applied symmetry is a note and an entry of ``context.decompositions``."""
     if not context.decompose or _explained(context.scorer, seeds):
         return []
-    from search.decompose.recursion import decomposed_laws
+    from search.decompose.recursion import SubFitInterrupted, decomposed_laws
 
     clock, dataset, scorer = context.clock, context.dataset, context.scorer
     max_evals = clock.evaluations_until(end)
     options = {"max_size": context.space.max_size, "operators": list(context.operator_names),
                "errors": "relative" if scorer.weights is not None else "absolute"}
-    laws, applied = decomposed_laws(dataset.X, dataset.y, dataset.feature_names, dataset.target, context.knowledge,
-                                    np.random.default_rng(context.seed), clock.deadline(end), max_evals,
-                                    context.seed, options)
+    try:
+        laws, applied = decomposed_laws(dataset.X, dataset.y, dataset.feature_names, dataset.target,
+                                        context.knowledge, np.random.default_rng(context.seed), clock.deadline(end),
+                                        max_evals, context.seed, {**options, "progress": context.progress})
+    except SubFitInterrupted as stopped:  # Ctrl-C in the sub-fit ends the fit, with its laws among the seeds
+        laws, applied = stopped.laws, stopped.applied
+        context.interrupted = True
     context.decompositions += applied
     context.notes += [decomposition.describe() for decomposition in applied]
     return laws

@@ -15,10 +15,14 @@ import math
 from functools import lru_cache
 from hypo.expr import Expr
 from hypo.printing import format_number, to_sympy
+from hypo.time_bound import TimeBoundExceeded, within_seconds
 
 MAX_SIMPLIFY_OPS = 30
 """sympy.simplify runs only on laws with at most this many operations (it
 can take seconds on large trees)."""
+
+SIMPLIFY_SECONDS = 1.0
+"""Longest sympy.simplify of one law; past it the law is printed unsimplified."""
 
 TABLE_DIGITS = 4
 """Significant digits of constants in tables and progress lines."""
@@ -44,10 +48,15 @@ def _readable(expr: Expr, positive: frozenset[str], simplify: bool = True):
     law = plain.xreplace(assumed)
     if simplify and sympy.count_ops(law) <= MAX_SIMPLIFY_OPS:
         # simplify knows 1 - cos(x) >= 0 and cancels powers; it takes 0.1-0.3 s once exp
-        # or sin appear (a report of 30 laws: about 2 s), which a readable law is worth
-        simplified = sympy.simplify(law)
-        if sympy.count_ops(simplified) <= sympy.count_ops(law):
-            law = simplified
+        # or sin appear (a report of 30 laws: about 2 s), which a readable law is worth,
+        # but minutes on a few laws, which it is not
+        try:
+            with within_seconds(SIMPLIFY_SECONDS):
+                simplified = sympy.simplify(law)
+            if sympy.count_ops(simplified) <= sympy.count_ops(law):
+                law = simplified
+        except TimeBoundExceeded:
+            pass
     return _numbers_merged(law).xreplace({value: key for key, value in assumed.items()})
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from hypo.errors import HypoError
 from hypo.expr import Expr, call, var
 from search.decompose.gradients import estimate_gradients
 from search.decompose.symmetry import Symmetry, disjoint, symmetries
@@ -58,7 +59,8 @@ def decomposed_laws(X: np.ndarray, y: np.ndarray, names: tuple[str, ...], target
                     rng: np.random.Generator, deadline: float | None, max_evals: int | None,
                     seed: int, fit_options: dict) -> tuple[list[Expr], list[Decomposition]]:
     """Candidate laws from a sub-fit on the symmetries found, and the
-    symmetries applied (none: no laws)."""
+    symmetries applied (none: no laws).  Ctrl-C during the sub-fit raises
+    :class:`SubFitInterrupted` carrying the laws it had found."""
     if _inside_a_sub_fit.get():
         return [], []
     seconds = None if deadline is None else deadline - time.perf_counter()
@@ -81,13 +83,23 @@ def decomposed_laws(X: np.ndarray, y: np.ndarray, names: tuple[str, ...], target
     try:
         seconds = None if deadline is None else deadline - time.perf_counter()
         result = fit(frame, target, knowledge=sub_knowledge, time_limit=seconds, max_evals=max_evals, seed=seed,
-                     mcmc=False, progress=None, **fit_options)
-    except Exception:  # a sub-problem the fit refuses (e.g. too few distinct rows) gives no laws
+                     mcmc=False, **fit_options)
+    except HypoError:  # a sub-problem the fit refuses (e.g. too few distinct rows) gives no laws
         return [], applied
     finally:
         _inside_a_sub_fit.reset(token)
     laws = [_written_back(law.expr, back) for law in result.hypotheses[:N_LAWS]]
+    if result.stats.get("stop_reason") == "interrupted":
+        raise SubFitInterrupted(laws, applied)
     return laws, applied
+
+
+class SubFitInterrupted(KeyboardInterrupt):
+    """Ctrl-C came during a sub-fit: the fit stops, keeping these laws."""
+
+    def __init__(self, laws: list[Expr], applied: list[Decomposition]):
+        super().__init__()
+        self.laws, self.applied = laws, applied
 
 
 def _admissible_pairs(names: tuple[str, ...], knowledge) -> list[tuple[int, int]]:

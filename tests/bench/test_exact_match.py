@@ -166,3 +166,11 @@ def test_pyoperon_engine_fits_an_easy_law():
     model = fit_pyoperon(train, problem.output, time_limit=5, seed=0)
     judgement = judge_model(model, problem.expression, problem.symbols, test, problem.output)
     assert judgement.r2_test > 0.99
+
+
+def test_a_law_in_tanh_matches_its_exponential_form():
+    """II.35.18 as hypo writes it: (tanh(x) + 1)*exp(-x)/2 is 1/(exp(x) + exp(-x))."""
+    n0, x = sympy.symbols("n_0 x", positive=True)
+    truth = n0 / (sympy.exp(x) + sympy.exp(-x))
+    assert is_symbolic_match(n0 * (sympy.tanh(x) + 1) * sympy.exp(-x) / 2, truth)
+    assert not is_symbolic_match(n0 * (sympy.tanh(x) + 1) * sympy.exp(-x) / 3, truth)

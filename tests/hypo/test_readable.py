@@ -61,3 +61,25 @@ def test_laws_equal_on_a_positive_domain_are_one_group():
     assert [len(group) for group in equal_law_groups(scores, columns, frozenset(columns))] == [2, 1]
     # on both signs of q1 they differ (sqrt(q1)**2 is undefined below zero)
     assert [len(group) for group in equal_law_groups(scores, columns)] == [1, 1, 1]
+
+
+def test_a_simplification_that_runs_long_is_cut_and_the_law_printed_as_found(monkeypatch):
+    import time as clock
+
+    import sympy
+
+    from hypo import readable
+    from hypo.printing import parse
+
+    def slow(expression, *args, **kwargs):
+        clock.sleep(5)
+        return expression
+
+    monkeypatch.setattr(sympy, "simplify", slow)
+    monkeypatch.setattr(readable, "SIMPLIFY_SECONDS", 0.2)
+    readable._readable.cache_clear()
+    started = clock.perf_counter()
+    text = readable.readable_text(parse("x*x + exp(x)", ["x"]))
+    assert clock.perf_counter() - started < 2.0
+    assert sympy.simplify is slow and "exp(x)" in text
+    readable._readable.cache_clear()

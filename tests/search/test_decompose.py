@@ -89,3 +89,25 @@ def test_a_fit_reports_the_decomposition_and_scores_the_law_on_the_original_data
     assert any("translational symmetry in (x1, x2)" in note for note in result.notes)
     assert np.allclose(result.predict(frame), frame["d"], rtol=1e-6)
     assert result.best.log_likelihood > 0  # scored on the original rows at the noise floor
+
+
+def test_ctrl_c_in_the_sub_fit_ends_the_fit_with_the_laws_so_far(monkeypatch):
+    from search.evolution import EvolutionKernel
+
+    calls = []
+    real = EvolutionKernel.step
+
+    def interrupted(self, rng, state):  # Ctrl-C on the sub-fit's first evolution step
+        calls.append(1)
+        if len(calls) == 1:
+            raise KeyboardInterrupt
+        return real(self, rng, state)
+
+    monkeypatch.setattr(EvolutionKernel, "step", interrupted)
+    X = inputs()
+    frame = pd.DataFrame(X, columns=["x1", "x2", "y1", "y2"])
+    frame["d"] = np.sqrt((frame.x1 - frame.x2) ** 2 + (frame.y1 - frame.y2) ** 2)
+    result = hypo.fit(frame, "d", time_limit=None, max_evals=20_000, seed=0, mcmc=False)
+    assert result.stats["stop_reason"] == "interrupted" and result.hypotheses
+    assert len(result.stats["decompositions"]) == 2  # the Ctrl-C came in the sub-fit
+    assert len(calls) == 1  # and the main search never ran

@@ -1,0 +1,39 @@
+"""A bound on the wall time of a block of pure-Python work (sympy).
+
+sympy's ``simplify`` has no time limit and can take minutes on a law of 30
+operations; a fit that must end by its deadline cannot wait for it.
+``SIGALRM`` interrupts pure-Python code, so the block raises
+:class:`TimeBoundExceeded` when its seconds are up.  Signals reach only a
+process's main thread: elsewhere (a worker thread, a notebook's executor),
+or while another timer is running, the block runs unbounded.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from contextlib import contextmanager
+
+
+class TimeBoundExceeded(Exception):
+    """The block ran past its seconds."""
+
+
+@contextmanager
+def within_seconds(seconds: float):
+    """Raise :class:`TimeBoundExceeded` in this block after ``seconds``."""
+    if (threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer")
+            or signal.getitimer(signal.ITIMER_REAL)[0] > 0):
+        yield
+        return
+
+    def _exceeded(signum, frame):
+        raise TimeBoundExceeded(f"took longer than {seconds:g} s")
+
+    previous = signal.signal(signal.SIGALRM, _exceeded)
+    signal.setitimer(signal.ITIMER_REAL, max(seconds, 1e-3))
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
