@@ -182,11 +182,11 @@ def _fit(data, target, knowledge, features, time_limit, max_evals, seed, max_siz
     if sigma_column is not None and features is not None and sigma_column not in features:
         features = [*features, sigma_column]
     max_memory = _checked_max_memory(max_memory)
+    knowledge = load_knowledge_argument(knowledge)  # first: a bad file is said before a long read of the data
     read_by = None if time_limit is None else started + READING_SHARE * time_limit
     dataset = load_dataset(data, target=target, features=features, deadline=read_by, max_memory=max_memory, seed=seed)
     dataset, sigma_rows = split_sigma_column(dataset, sigma_column)
     posterior_model = noise_model_of(noise, sigma, sigma_rows, structure_prior)
-    knowledge = load_knowledge_argument(knowledge)
     notes = [*dataset.notes, *knowledge.check_columns(dataset.feature_names, dataset.target)]
     check_declared_signs(knowledge, {**dataset.columns(), dataset.target: dataset.y})
     check_magnitudes(dataset)
