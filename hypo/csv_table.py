@@ -50,6 +50,16 @@ class Table:
         return line, f"line {line}"
 
 
+def _not_utf8(source: str, offset: int | None = None) -> DataError:
+    where = f"undecodable byte at offset {offset}" if offset is not None else "an undecodable byte"
+    return DataError(f"is not UTF-8 text ({where}); save it as CSV (UTF-8)", path=source)
+
+
+def _wrong_field_count(source: str, line: int, n_found: int, n_fields: int) -> DataError:
+    return DataError(f"row has {n_found} fields but the header has {n_fields}; every row needs one value per "
+                     "column (leave a field empty for a missing value)", path=source, line=line)
+
+
 def read_header(path: Path) -> list[str]:
     """The column names on the first line, checked (blank, duplicates)."""
     source = str(path)
@@ -59,8 +69,7 @@ def read_header(path: Path) -> list[str]:
             first = stream.readline()
             rest_is_blank = not first.strip() and not stream.read(1 << 20).strip() and not stream.read(1)
     except UnicodeDecodeError as error:
-        raise DataError(f"is not UTF-8 text (undecodable byte at offset {error.start}); save it as CSV (UTF-8)",
-                        path=source) from None
+        raise _not_utf8(source, error.start) from None
     except OSError as error:
         raise DataError(f"cannot be read ({error.strerror}); check that the file is readable", path=source) from None
     if rest_is_blank:
@@ -74,7 +83,7 @@ def read_header(path: Path) -> list[str]:
 
 
 def read_csv(path: Path, columns: list[str] | None = None, deadline: float | None = None,
-             max_rows: int | None = None, seed: int = 0) -> Table:
+             max_rows: int | None = None, seed: int = 0, header: list[str] | None = None) -> Table:
     """Read a CSV file (only ``columns`` of it, when given), checking its
     structure first.
 
@@ -83,9 +92,10 @@ def read_csv(path: Path, columns: list[str] | None = None, deadline: float | Non
     also give exact line numbers.  Reading stops at ``deadline``
     (``time.perf_counter`` time) with the rows read so far; past ``max_rows``
     a uniform sample of that many rows (drawn with ``seed``) is kept.
+    ``header`` is what :func:`read_header` returned, when the caller has it.
     """
     source = str(path)
-    header = read_header(path)
+    header = header if header is not None else read_header(path)
     lines, complete = _record_lines(path, len(header), deadline)
     frame, positions, n_read = _read_rows(path, columns, len(lines) if not complete else None, deadline, max_rows,
                                           seed)
@@ -117,16 +127,15 @@ def _record_lines(path: Path, n_fields: int, deadline: float | None) -> tuple[np
                 else:
                     break
             view = np.frombuffer(buffer, dtype=np.uint8)
-            found = np.empty(buffer.count(b"\n"), dtype=np.int64)
+            n_newlines = buffer.count(b"\n")
+            found = np.empty(n_newlines, dtype=np.int64)
             consumed, n_found, bad_line, bad_fields = scan_block(view, n_fields, line, found, 0)
             if bad_line == QUOTED:
                 return _record_lines_by_csv_module(path, n_fields), True
             if bad_line >= 0:
-                raise DataError(f"row has {bad_fields} fields but the header has {n_fields}; every row needs one "
-                                "value per column (leave a field empty for a missing value)",
-                                path=str(path), line=int(bad_line))
+                raise _wrong_field_count(str(path), int(bad_line), bad_fields, n_fields)
             blocks.append(found[:n_found])
-            line += buffer.count(b"\n", 0, consumed)
+            line += n_newlines  # a clean scan consumes every complete line
             carry = buffer[consumed:]
             if not data:
                 break
@@ -151,16 +160,13 @@ def _record_lines_by_csv_module(path: Path, n_fields: int) -> np.ndarray:
                     if any("\n" in field for field in record) and reader.line_num > start:
                         raise DataError(f"a quote opened on line {start} runs to line {reader.line_num}; close the "
                                         "quote (or remove it)", path=source, line=start)
-                    raise DataError(f"row has {len(record)} fields but the header has {n_fields}; every row needs "
-                                    "one value per column (leave a field empty for a missing value)",
-                                    path=source, line=reader.line_num)
+                    raise _wrong_field_count(source, reader.line_num, len(record), n_fields)
                 lines.append(reader.line_num)
         except csv.Error as error:
             raise DataError(f"not a valid CSV file ({error}); check the quoting on this line", path=source,
                             line=reader.line_num) from None
         except UnicodeDecodeError as error:
-            raise DataError(f"is not UTF-8 text (undecodable byte at offset {error.start}); save it as CSV (UTF-8)",
-                            path=source) from None
+            raise _not_utf8(source, error.start) from None
     return np.frombuffer(lines, dtype=np.int64)
 
 
@@ -180,7 +186,7 @@ def _read_rows(path: Path, columns, n_rows: int | None, deadline: float | None, 
                 if deadline is not None and time.perf_counter() > deadline:
                     break
     except UnicodeDecodeError:
-        raise DataError("is not UTF-8 text (an undecodable byte); save it as CSV (UTF-8)", path=source) from None
+        raise _not_utf8(source) from None
     except (pd.errors.ParserError, ValueError) as error:
         raise DataError(f"pandas could not parse the file ({' '.join(str(error).split())}); check that it is plain "
                         "comma-separated text", path=source) from None

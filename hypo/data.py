@@ -234,8 +234,9 @@ def _read_table(data: str | Path | pd.DataFrame, target: str, features, deadline
         return _sampled_frame(data, rows_within(max_memory, data.shape[1]), seed)
     if isinstance(data, (str, Path)):
         path = Path(data)
-        used = _choose_columns(read_header(path), str(path), target, features)
-        return read_csv(path, used, deadline, rows_within(max_memory, len(used)), seed)
+        header = read_header(path)
+        used = _choose_columns(header, str(path), target, features)
+        return read_csv(path, used, deadline, rows_within(max_memory, len(used)), seed, header)
     raise TypeError(f"data must be a CSV path or a pandas DataFrame, got {type(data).__name__}")
 
 

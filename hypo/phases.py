@@ -99,11 +99,11 @@ def _decomposition_seeds(context: FitContext, seeds, end: float) -> list:
     clock, dataset, scorer = context.clock, context.dataset, context.scorer
     max_evals = clock.evaluations_until(end)
     options = {"max_size": context.space.max_size, "operators": list(context.operator_names),
-               "errors": "relative" if scorer.weights is not None else "absolute"}
+               "errors": "relative" if scorer.weights is not None else "absolute", "progress": context.progress}
     try:
         laws, applied = decomposed_laws(dataset.X, dataset.y, dataset.feature_names, dataset.target,
                                         context.knowledge, np.random.default_rng(context.seed), clock.deadline(end),
-                                        max_evals, context.seed, {**options, "progress": context.progress})
+                                        max_evals, context.seed, options)
     except SubFitInterrupted as stopped:  # Ctrl-C in the sub-fit ends the fit, with its laws among the seeds
         laws, applied = stopped.laws, stopped.applied
         context.interrupted = True

@@ -23,6 +23,7 @@ from hypo.errors import HypoError
 from hypo.expr import Expr, call, var
 from search.decompose.gradients import estimate_gradients
 from search.decompose.symmetry import Symmetry, disjoint, symmetries
+from search.pi_seeds import substitute
 
 MAX_ROWS = 2_000
 """Rows given to a sub-fit: its laws are refitted on all rows afterwards."""
@@ -88,7 +89,7 @@ def decomposed_laws(X: np.ndarray, y: np.ndarray, names: tuple[str, ...], target
         return [], applied
     finally:
         _inside_a_sub_fit.reset(token)
-    laws = [_written_back(law.expr, back) for law in result.hypotheses[:N_LAWS]]
+    laws = [substitute(law.expr, back) for law in result.hypotheses[:N_LAWS]]
     if result.stats.get("stop_reason") == "interrupted":
         raise SubFitInterrupted(laws, applied)
     return laws, applied
@@ -156,11 +157,3 @@ def _fresh(name: str, taken: set[str]) -> str:
         candidate, number = f"{name}_{number}", number + 1
     return candidate
 
-
-def _written_back(expr: Expr, back: dict[str, Expr]) -> Expr:
-    """``expr`` with each new input replaced by the expression it stands for."""
-    if expr.op == "var" and expr.name in back:
-        return back[expr.name]
-    if not expr.children:
-        return expr
-    return Expr(expr.op, tuple(_written_back(child, back) for child in expr.children), expr.value, expr.name)
