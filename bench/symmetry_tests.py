@@ -19,6 +19,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import itertools
 import sys
 from pathlib import Path
 
@@ -29,6 +30,8 @@ if __package__ in (None, ""):
 
 from bench.feynman import write_json_atomically  # noqa: E402
 from search.decompose.gradients import estimate_gradients  # noqa: E402
+from search.decompose.separability import power_factors, separability_statistic, threshold_for  # noqa: E402
+from search.decompose.smooth_model import SmoothModel  # noqa: E402
 from search.decompose.symmetry import MAX_ERROR, THRESHOLD, statistic  # noqa: E402
 
 TEMPLATES = (
@@ -89,6 +92,107 @@ def rates(noise: float, seed: int = 0) -> dict:
     return out
 
 
+PIECES = (
+    lambda p, q: p * q,
+    lambda p, q: np.sin(p) * q,
+    lambda p, q: np.sqrt(p**2 + q**2),
+    lambda p, q: np.exp(-p / q),
+    lambda p, q: p / (1 + q),
+    lambda p, q: np.log(p + q),
+    lambda p, q: (p - q) ** 2 + 1,
+    lambda p, q: np.cos(p) + q**2,
+    lambda p, q: p**2 / q,
+    lambda p, q: np.tanh(p - q) + 2,
+)
+"""Functions of two inputs; a separable law joins two of them, one of
+(x0, x1) and one of (x2, x3), by + or *."""
+
+JOINS = {"additive": np.add, "multiplicative": np.multiply}
+SEPARABLE_PIECES = {"additive": {7}, "multiplicative": {0, 1, 4, 8}}
+"""Pieces that themselves separate by the join (``p*q``, ``cos(p) + q**2``):
+crossed over the split, they would still separate it."""
+
+
+def without_separability(kind: str, first: int, second: int, X: np.ndarray):
+    """Two pieces that do not separate over {x0, x1} | {x2, x3}: crossed
+    over it, or sharing x2, as in :func:`separability_rates`."""
+    G, H = PIECES[first], PIECES[second]
+    if (first + second) % 2 and first not in SEPARABLE_PIECES[kind]:
+        return G(X[:, 0], X[:, 2]), H(X[:, 1], X[:, 3])
+    return G(X[:, 0], X[:, 1] + X[:, 2]), H(X[:, 2], X[:, 3])
+
+
+def separability_rates(noise: float, seed: int = 0, repeats: int = 2) -> dict:
+    """Each kind on the split {x0, x1} | {x2, x3}: with it, ``G(x0, x1) op
+    H(x2, x3)``; without it, pieces that do not separate over the split
+    (:func:`without_separability`).  Asked of the smooth model
+    (``search.decompose.smooth_model``); untrusted where its error is too
+    large for the test to be asked."""
+    rng = np.random.default_rng(seed)
+    out = {}
+    for kind, join in JOINS.items():
+        passed_with, passed_without, n_with, n_without, untrusted = 0, 0, 0, 0, 0
+        for first, second, _ in itertools.product(range(len(PIECES)), range(len(PIECES)), range(repeats)):
+            X = rng.uniform(1, 5, (1000, 4))
+            separable = (PIECES[first](X[:, 0], X[:, 1]), PIECES[second](X[:, 2], X[:, 3]))
+            for has, (g, h) in ((True, separable), (False, without_separability(kind, first, second, X))):
+                y = join(g, h)
+                y = y + noise * np.sqrt(np.mean(y**2)) * rng.normal(size=len(y))
+                model = SmoothModel(X, y, np.random.default_rng(first))
+                threshold = threshold_for(model)
+                if threshold is None:
+                    untrusted += 1
+                    continue
+                value = separability_statistic(model, kind, (0, 1))
+                passes = bool(np.isfinite(value) and value < threshold)
+                if has:
+                    n_with, passed_with = n_with + 1, passed_with + passes
+                else:
+                    n_without, passed_without = n_without + 1, passed_without + passes
+        out[kind] = {"functions_with": n_with, "functions_without": n_without, "untrusted": untrusted,
+                     "false_negative_rate": 1 - passed_with / n_with if n_with else None,
+                     "false_positive_rate": passed_without / n_without if n_without else None}
+    return out
+
+
+def power_factor_rates(noise: float, seed: int = 0, repeats: int = 2) -> dict:
+    """``x0**e * T(x1, x2, x3)`` (e in +-1/2, +-1, 2, 3) against ``T`` of
+    ``x0`` and the others with x0 inside (``T(x0 + x1, x2, x3)``,
+    ``x0**e + T``): the power-law factor in x0 should be found in the first
+    with its exponent, and not in the second."""
+    rng = np.random.default_rng(seed)
+    exponents = (0.5, -0.5, 1.0, -1.0, 2.0, 3.0)
+    counts = {"with": 0, "found": 0, "right_exponent": 0, "without": 0, "false": 0, "untrusted": 0}
+    for (index, template), (repeat, e), _ in itertools.product(enumerate(TEMPLATES), enumerate(exponents),
+                                                                 range(repeats)):
+        X = rng.uniform(1, 5, (1000, 4))
+        rest = template(X[:, 1], X[:, 2], X[:, 3])
+        cases = ((True, X[:, 0] ** e * rest),
+                 (False, template(X[:, 0] + X[:, 1], X[:, 2], X[:, 3]) if repeat % 2 else X[:, 0] ** e + rest))
+        for has, y in cases:
+            y = y + noise * np.sqrt(np.mean(y**2)) * rng.normal(size=len(y))
+            gradients = estimate_gradients(X, y, np.random.default_rng(index))
+            if gradients.error > MAX_ERROR:
+                counts["untrusted"] += 1
+                continue
+            found = [factor for factor in power_factors(gradients, X, y, np.ones(4, bool)) if factor.index == 0]
+            if has:
+                counts["with"] += 1
+                counts["found"] += bool(found)
+                counts["right_exponent"] += bool(found and float(found[0].exponent) == e)
+            else:
+                counts["without"] += 1
+                counts["false"] += bool(found)
+    return {"functions_with": counts["with"], "functions_without": counts["without"],
+            "untrusted": counts["untrusted"], "false_negative_rate": 1 - counts["found"] / counts["with"],
+            "false_positive_rate": counts["false"] / counts["without"],
+            "wrong_exponent_rate": 1 - counts["right_exponent"] / max(counts["found"], 1)}
+
+
+def _rate(value) -> str:
+    return "  -  " if value is None else f"{value:.3f}"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--noise", default="0,0.01", help="comma-separated relative noise levels (default 0,0.01)")
@@ -96,10 +200,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     results = {}
     for noise in (float(value) for value in args.noise.split(",")):
-        results[str(noise)] = rates(noise)
+        results[str(noise)] = {**rates(noise), **separability_rates(noise), "power_factor": power_factor_rates(noise)}
         for kind, row in results[str(noise)].items():
-            print(f"noise {noise:<5g} {kind:14} false negatives {row['false_negative_rate']:.3f} "
-                  f"({row['functions_with']} with)  false positives {row['false_positive_rate']:.3f} "
+            print(f"noise {noise:<5g} {kind:14} false negatives {_rate(row['false_negative_rate'])} "
+                  f"({row['functions_with']} with)  false positives {_rate(row['false_positive_rate'])} "
                   f"({row['functions_without']} without)  untrusted {row['untrusted']}", flush=True)
     if args.output:
         write_json_atomically(Path(args.output), results)

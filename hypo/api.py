@@ -120,10 +120,13 @@ def fit(data: str | Path | pd.DataFrame, target: str, knowledge: str | Path | Kn
         on a GPU when torch sees one (``hypo.devices``).
     decompose : bool
         When no seed law explains the data, test them for symmetries
-        (``f`` depends on ``a - b`` or ``a / b`` only) on a local smooth
-        model and fit the smaller problems they make (``search.decompose``);
-        their laws, written back in the original inputs, join the seeds.
-        ``stats["decompositions"]`` and the notes list the symmetries applied.
+        (``f`` depends on ``a - b`` or ``a / b`` only), power-law factors
+        and separability (``g(A) + h(B)``, ``g(A) * h(B)``) on a smooth model
+        of the data, and fit the smaller problems they make
+        (``search.decompose``); their laws, written back in the original
+        inputs, join the seeds.  ``stats["decompositions"]`` and the notes
+        list the steps applied, ``stats["decomposition_tests"]`` the tests
+        asked.
     max_memory : float, optional
         Bytes the fit may use (default: half the machine's memory).  Data
         with more rows than that allows (``hypo.memory``: about four times
@@ -245,6 +248,8 @@ def _fit(data, target, knowledge, features, time_limit, max_evals, seed, max_siz
         raise HypoError(_no_law_reason(knowledge, prior, dataset, scorer))
     pareto = pareto_front(laws)
     seconds = time.perf_counter() - started
+    if callable(progress):  # the report is the last phase: the bar ends full
+        progress(Progress(seconds, scorer.n_evaluations, laws[0].nmse, laws[0].expression, 1.0))
     stats = {"seconds": seconds, "evaluations": scorer.n_evaluations,
              "errors": "relative" if scorer.weights is not None else "absolute",
              "stop_reason": outcome.stop_reason, "n_rows": dataset.n_rows,
@@ -252,6 +257,8 @@ def _fit(data, target, knowledge, features, time_limit, max_evals, seed, max_siz
              **_search_efficiency(outcome.hall_of_fame, law_keys, started, seconds, kernel, scorer)}
     if context.decompositions:
         stats["decompositions"] = [decomposition.to_dict() for decomposition in context.decompositions]
+    if context.decomposition_tests:
+        stats["decomposition_tests"] = dict(context.decomposition_tests)
     if proposer is not None:
         stats["world_model_proposed"] = kernel.n_world_model_proposed
         stats["world_model_entered"] = kernel.n_world_model_entered

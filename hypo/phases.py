@@ -17,7 +17,7 @@ import numpy as np
 
 from hypo.data import Dataset
 from hypo.expr import call, const, var
-from hypo.schedule import SAMPLING_SHARE, Clock, phase
+from hypo.schedule import DECOMPOSITION_END, SAMPLING_SHARE, Clock, phase
 from hypo.scoring import Scorer
 from knowledge import Knowledge
 from knowledge.buckingham import declared_dimensions
@@ -62,7 +62,9 @@ class FitContext:
     decompose: bool = True
     """Try sub-problems from the data's symmetries (``search.decompose``)."""
     decompositions: list = field(default_factory=list)
-    """The symmetries applied, for the report."""
+    """The decomposition steps applied, for the report."""
+    decomposition_tests: dict = field(default_factory=dict)
+    """How many tests of each kind were asked (``search.decompose``)."""
 
 
 def seed_phase(context: FitContext) -> list:
@@ -81,7 +83,7 @@ def seed_phase(context: FitContext) -> list:
             seeds += pi_seeds(scorer.fit_columns, scorer.fit_y, dimensions, target_dimension,
                               context.operator_names, clock.deadline(end / 2))
         seeds += initial_seeds(scorer.fit_columns, scorer.fit_y, context.operator_names, clock.deadline(end))
-        seeds = _decomposition_seeds(context, seeds, end) + seeds
+        seeds = _decomposition_seeds(context, seeds, DECOMPOSITION_END) + seeds
     except KeyboardInterrupt:
         context.interrupted = True
     share = clock.evaluations_until(end)
@@ -89,9 +91,9 @@ def seed_phase(context: FitContext) -> list:
 
 
 def _decomposition_seeds(context: FitContext, seeds, end: float) -> list:
-    """Laws of the sub-problems the data's symmetries make
-    (``search.decompose``), when no seed explains the data already; each
-    applied symmetry is a note and an entry of ``context.decompositions``."""
+    """Laws of the sub-problems the data's symmetries and separabilities
+    make (``search.decompose``), when no seed explains the data already;
+    each applied step is a note and an entry of ``context.decompositions``."""
     if not context.decompose or _explained(context.scorer, seeds):
         return []
     from search.decompose.recursion import SubFitInterrupted, decomposed_laws
@@ -103,7 +105,7 @@ def _decomposition_seeds(context: FitContext, seeds, end: float) -> list:
     try:
         laws, applied = decomposed_laws(dataset.X, dataset.y, dataset.feature_names, dataset.target,
                                         context.knowledge, np.random.default_rng(context.seed), clock.deadline(end),
-                                        max_evals, context.seed, options)
+                                        max_evals, context.seed, options, context.decomposition_tests)
     except SubFitInterrupted as stopped:  # Ctrl-C in the sub-fit ends the fit, with its laws among the seeds
         laws, applied = stopped.laws, stopped.applied
         context.interrupted = True

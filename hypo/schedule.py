@@ -44,6 +44,11 @@ SCHEDULE: tuple[Phase, ...] = (
 runs to 80% (less when it settles); the posterior is sampled to 95%; 5% is
 kept for refitting and reporting the best laws."""
 
+DECOMPOSITION_END = 0.5
+"""When no seed explains the data, the sub-problems of its symmetries and
+separabilities (part of the seeds) may run to half the budget: they are
+where the hardest laws are found; the search keeps the rest of its share."""
+
 READING_SHARE = 0.5
 """Reading the data may take up to half the time limit (the rows read by
 then are used, with a note); the phases' shares divide the time left after

@@ -27,6 +27,11 @@ FUNCTIONS = ("sin", "cos", "exp")
 MAX_TERMS = 3
 PAIR_CANDIDATES = 120
 """The best pair of terms is sought exhaustively among this many leading terms."""
+TRIPLE_FIRSTS = 8
+"""The best triple is sought as each of this many leading terms plus the
+best pair for what it leaves: greedy growth misses ``x1**2 + x2**2 -
+2*x1*x2*cos(t)``, whose squares, among many terms like them, each explain
+little of ``y**2`` alone."""
 N_STARTS = 3
 MAX_DICTIONARY = 15_000
 """Cap on the number of candidate terms (memory: terms x fitting rows)."""
@@ -148,6 +153,33 @@ def _best_pair(matrix: np.ndarray, target: np.ndarray, candidates: np.ndarray) -
     return [int(candidates[i]), int(candidates[j])]
 
 
+def _best_triple(matrix: np.ndarray, target: np.ndarray, ranked: np.ndarray) -> tuple[list[int], float]:
+    """The best triple that holds one of the leading terms: for each, the best
+    pair (:func:`_best_pair`) on what is left once that term is projected
+    out of the target and of every other term; and its error."""
+    best, best_error = [], np.inf
+    for first in (int(i) for i in ranked[:TRIPLE_FIRSTS]):
+        column = matrix[:, first]
+        with np.errstate(all="ignore"):
+            rest = matrix - np.outer(column, column @ matrix)
+            norms = np.linalg.norm(rest, axis=0)
+            rest = rest / norms
+        usable = norms > 1e-6
+        usable[first] = False
+        left = target - column * (column @ target)
+        gains = np.where(usable, np.abs(np.nan_to_num(rest.T @ left)), -1.0)
+        candidates = np.argsort(-gains, kind="stable")[:PAIR_CANDIDATES]
+        candidates = candidates[usable[candidates]]
+        if len(candidates) < 2:
+            continue
+        pair = _best_pair(rest, left, candidates)
+        basis = _orthonormal_basis(matrix, [first, *pair])
+        error = float(np.linalg.norm(target - basis @ (basis.T @ target)))
+        if error < best_error:
+            best, best_error = [first, *pair], error
+    return best, best_error
+
+
 def _grow(matrix, target, first, max_terms: int, scale: float) -> list[tuple[list[int], float]]:
     """Greedy growth from forced first term(s); the refined selection at each size."""
     chosen = list(first) if isinstance(first, list) else [first]
@@ -193,6 +225,10 @@ def sparse_sum_seeds(columns: dict, y: np.ndarray, operators=(), max_terms: int 
     starts = [int(i) for i in ranked[:n_starts]]
     if max_terms >= 2 and matrix.shape[1] >= 2:
         starts.append(_best_pair(matrix, target, ranked[:PAIR_CANDIDATES]))
+    if max_terms >= 3 and matrix.shape[1] >= 3:
+        triple, _ = _best_triple(matrix, target, ranked)
+        if triple:
+            starts.append(triple)
     best_by_size: dict[int, tuple[float, list[int]]] = {}
     for first in starts:
         for chosen, error in _grow(matrix, target, first, max_terms, scale):
@@ -211,15 +247,17 @@ NEGLIGIBLE_INTERCEPT = 1e-9
 
 def _fitted_sums(terms, chosen: list[int], y: np.ndarray, intercept: str) -> list[Expr]:
     """``t1 + c2*t2 + ...`` (with ``+ c0`` as ``intercept`` says) with the
-    least-squares coefficients divided by the first one, as starting values
-    for the constant fit (the first coefficient becomes the law's outer
-    scale).  A sum under a root or an inverse needs its own constant term,
+    least-squares coefficients divided by the first one's size, as starting
+    values for the constant fit (that size becomes the law's outer scale,
+    its sign stays inside).  A sum under a root or an inverse needs its own constant term,
     which no outer offset can stand in for: ``sqrt(1 + p1**2 + p2**2)``."""
     design = np.column_stack([terms[i][1] for i in chosen] + [np.ones(len(y))])
     coefficients, *_ = np.linalg.lstsq(design, y, rcond=None)
-    lead = coefficients[0] if coefficients[0] != 0 and np.isfinite(coefficients[0]) else 1.0
+    lead = abs(coefficients[0]) if coefficients[0] != 0 and np.isfinite(coefficients[0]) else 1.0
     relative = [float(c / lead) if np.isfinite(c / lead) else 1.0 for c in coefficients]
     result = terms[chosen[0]][0]()
+    if relative[0] < 0:  # the sum keeps its sign: under a root it must stay positive
+        result = call("mul", const(-1.0), result)
     for i, c in zip(chosen[1:], relative[1:-1]):
         result = call("add", result, call("mul", const(c), terms[i][0]()))
     with_offset = call("add", result, const(relative[-1]))
@@ -326,10 +364,11 @@ def factored_sum_seeds(columns: dict, y: np.ndarray, operators=()) -> list[Expr]
     """Laws ``F * (c0 + t1 + c2*t2 + ...)``: a common factor times a short sum.
 
     ``beta*(1 + alpha*cos(theta))``, ``q*(Ef + B*v*sin(theta))`` and
-    ``(x - u*t)/sqrt(1 - u**2/c**2)`` have this shape.  Every candidate
-    factor ``F`` is ranked by how well two dictionary terms explain
-    ``y / F`` (two matrix products for all of them); the best few get a
-    full sparse regression of ``y / F``.
+    ``(x - u*t)/sqrt(1 - u**2/c**2)`` have this shape, and with ``div``
+    also ``F / (c0 + t1 + ...)`` (``G*m1*m2/(dx**2 + dy**2 + dz**2)``).
+    Every candidate factor ``F`` is ranked by how well two dictionary terms
+    explain ``y / F`` or ``F / y`` (two matrix products for all of them);
+    the best few get a full sparse regression of that remainder.
     """
     if np.any(y == 0) or not ("mul" in operators and "add" in operators):
         return []
@@ -337,8 +376,10 @@ def factored_sum_seeds(columns: dict, y: np.ndarray, operators=()) -> list[Expr]
     factors = _factor_dictionary(columns, operators)
     if not terms or not factors:
         return []
+    inverted = "div" in operators
     with np.errstate(all="ignore"):
-        remainders = np.column_stack([y / values for _, values in factors])
+        remainders = np.column_stack([y / values for _, values in factors]
+                                     + [values / y for _, values in factors if inverted])
         spread = np.abs(remainders - remainders.mean(axis=0))
         # a remainder ruled by a few extreme rows is "fitted" by any two terms
         # that match those rows; such factors are noise, not structure
@@ -360,9 +401,10 @@ def factored_sum_seeds(columns: dict, y: np.ndarray, operators=()) -> list[Expr]
     order = indices[np.argsort(np.maximum(errors, 0.0), kind="stable")[:N_FACTORS]]
     seeds = []
     for position in order:
-        builder, _ = factors[position]
+        builder, _ = factors[position % len(factors)]
         with np.errstate(all="ignore"):
             inner_seeds = sparse_sum_seeds(columns, remainders[:, position], operators, n_starts=1,
                                            terms=terms, intercept="always")
-        seeds += [call("mul", builder(), inner) for inner in inner_seeds]
+        joined = "mul" if position < len(factors) else "div"
+        seeds += [call(joined, builder(), inner) for inner in inner_seeds]
     return seeds

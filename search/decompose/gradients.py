@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-N_PROBES = 200
+N_PROBES = 600
 """Points at which the gradient is estimated."""
 
 MIN_ROWS = 60
@@ -32,6 +32,11 @@ class Gradients:
         The probe points, shape ``(m, d)``, in the data's units.
     values : numpy.ndarray
         ``∂f/∂x_j`` at each probe point, shape ``(m, d)``.
+    fitted : numpy.ndarray
+        The smooth model's value at each probe point, shape ``(m,)``.
+    hessians : numpy.ndarray
+        ``∂²f/∂x_i∂x_j`` at each probe point, shape ``(m, d, d)``: what the
+        separability tests ask (``search.decompose.separability``).
     error : float
         Relative disagreement of the gradients from two neighbourhood sizes
         (median over points of ``|g_k - g_2k| / |g_2k|``): how far a test on
@@ -40,6 +45,8 @@ class Gradients:
 
     points: np.ndarray
     values: np.ndarray
+    fitted: np.ndarray
+    hessians: np.ndarray
     error: float
 
 
@@ -59,10 +66,11 @@ def estimate_gradients(X: np.ndarray, y: np.ndarray, rng: np.random.Generator,
     tree = cKDTree(U)
     probes = rng.choice(n, size=min(n_probes, n), replace=False)
     _, near = tree.query(U[probes], k=2 * k)
-    small = _local_gradients(U, y, probes, near[:, :k])
-    large = _local_gradients(U, y, probes, near)
+    small, _, _ = _local_fits(U, y, probes, near[:, :k])
+    large, fitted, curvature = _local_fits(U, y, probes, near)
     disagreement = np.linalg.norm(small - large, axis=1) / np.maximum(np.linalg.norm(large, axis=1), 1e-300)
-    return Gradients(X[probes], large / scale, float(np.median(disagreement)))
+    return Gradients(X[probes], large / scale, fitted, curvature / np.outer(scale, scale),
+                     float(np.median(disagreement)))
 
 
 def _neighbours(d: int) -> int:
@@ -70,14 +78,18 @@ def _neighbours(d: int) -> int:
     return 2 * (1 + d + d * (d + 1) // 2)
 
 
-def _local_gradients(U: np.ndarray, y: np.ndarray, probes: np.ndarray, near: np.ndarray) -> np.ndarray:
+def _local_fits(U: np.ndarray, y: np.ndarray, probes: np.ndarray, near: np.ndarray):
+    """Value, gradient and Hessian of a quadratic fitted around each probe."""
     d = U.shape[1]
     upper = np.triu_indices(d)
-    out = np.empty((len(probes), d))
+    out, fitted, hessians = np.empty((len(probes), d)), np.empty(len(probes)), np.zeros((len(probes), d, d))
+    doubled = np.where(upper[0] == upper[1], 2.0, 1.0)
     for row, (probe, neighbours) in enumerate(zip(probes, near)):
         offsets = U[neighbours] - U[probe]
         quadratic = (offsets[:, :, None] * offsets[:, None, :])[:, upper[0], upper[1]]
         design = np.hstack([np.ones((len(neighbours), 1)), offsets, quadratic])
         coefficients, *_ = np.linalg.lstsq(design, y[neighbours], rcond=None)
-        out[row] = coefficients[1:1 + d]
-    return out
+        fitted[row], out[row] = coefficients[0], coefficients[1:1 + d]
+        hessians[row][upper] = coefficients[1 + d:] * doubled
+        hessians[row][upper[1], upper[0]] = coefficients[1 + d:] * doubled
+    return out, fitted, hessians

@@ -1,35 +1,56 @@
-"""Sub-problems from symmetries, solved by the ordinary fit, their laws
-brought back in the original inputs.
+"""Sub-problems from the data's symmetries and separabilities, solved by the
+ordinary fit, their laws brought back in the original inputs.
 
-A translational symmetry in ``(a, b)`` makes a new input ``a - b`` in their
-place, a scaling symmetry ``a / b``; every disjoint symmetry found is applied
-at once (three coordinate differences become three inputs), so one sub-fit
-with fewer inputs follows, under the same knowledge (the new input has the
-pair's units) and a share of the budget.  Its best laws, with the new
-inputs written back as ``a - b`` or ``a / b``, are candidate laws of the
-whole problem: the search refits and scores them on the original data, and
-the posterior decides.
+One decomposition takes up to three steps, each on what the last left:
+
+1. every disjoint symmetry found at once: a translational one in ``(a, b)``
+   makes a new input ``a - b`` in their place, a scaling one ``a / b``
+   (three coordinate differences become three inputs);
+2. power-law factors: ``y = x**e * T(rest)`` divides the target by ``x**e``
+   and drops ``x``;
+3. when neither applied, a separable law, ``g(A) + h(B)`` or
+   ``g(A) * h(B)``, of the target or of ``y**2``, ``sqrt(y)``, ``1/y``,
+   ``asin(y)``, ``acos(y)`` (``search.decompose.separable``): the smooth
+   model gives each side with the other held at a central row, and each
+   side is fitted alone.
+
+Each sub-fit runs under the same knowledge (new inputs keep their pair's
+units, a divided target its units over the factor's) and a share of the
+budget.  Its best laws, written back in the original inputs (and the two
+sides of a separable law joined), are candidate laws of the whole problem:
+the search refits and scores them on the original data, and the posterior
+decides.
 """
 
 from __future__ import annotations
 
 import contextvars
+import itertools
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
 from hypo.errors import HypoError
-from hypo.expr import Expr, call, var
+from hypo.expr import Expr
 from search.decompose.gradients import estimate_gradients
-from search.decompose.symmetry import Symmetry, disjoint, symmetries
-from search.pi_seeds import substitute
+from hypo.operators import DEFAULT_OPERATORS
+from search.decompose.separability import POWER_THRESHOLD, power_factors
+from search.decompose.separable import best_separation, joined_law, remainder_problem, side_problems
+from search.decompose.subproblem import SubProblem, divided_by_powers, original_problem, with_new_inputs
+from search.decompose.symmetry import disjoint, symmetries
 
 MAX_ROWS = 2_000
 """Rows given to a sub-fit: its laws are refitted on all rows afterwards."""
 
 N_LAWS = 10
 """Laws of a sub-fit brought back as candidates."""
+
+N_SIDE_LAWS = 4
+"""Laws of each side of a separable law joined pairwise (16 candidates)."""
+
+TEST_SHARE = 0.25
+"""Share of the decomposition's time the separability tests may take."""
 
 MIN_SECONDS = 1.0
 """Shortest sub-fit worth starting."""
@@ -39,60 +60,51 @@ _inside_a_sub_fit = contextvars.ContextVar("inside_a_sub_fit", default=False)
 
 @dataclass(frozen=True)
 class Decomposition:
-    """One applied symmetry, for the report."""
+    """One applied step, for the report: its ``kind``, the ``inputs`` it
+    joined (for a separability, the first side's), how sure the test was,
+    and what it made."""
 
     kind: str
-    pair: tuple[str, str]
+    inputs: tuple[str, ...]
     confidence: float
-    new_input: str
+    result: str
 
     def describe(self) -> str:
-        symbol = "-" if self.kind == "translational" else "/"
-        return (f"{self.kind} symmetry in ({self.pair[0]}, {self.pair[1]}): confidence {self.confidence:.2f} "
-                f"-> {self.pair[0]} {symbol} {self.pair[1]}")
+        what = {"translational": "translational symmetry", "scaling": "scaling symmetry",
+                "power": "power-law factor", "additive": "additive separability",
+                "multiplicative": "multiplicative separability"}[self.kind]
+        return f"{what} in ({', '.join(self.inputs)}): confidence {self.confidence:.2f} -> {self.result}"
 
     def to_dict(self) -> dict:
-        return {"kind": self.kind, "pair": list(self.pair), "confidence": self.confidence,
-                "new_input": self.new_input}
+        return {"kind": self.kind, "inputs": list(self.inputs), "confidence": self.confidence,
+                "result": self.result}
 
 
 def decomposed_laws(X: np.ndarray, y: np.ndarray, names: tuple[str, ...], target: str, knowledge,
                     rng: np.random.Generator, deadline: float | None, max_evals: int | None,
-                    seed: int, fit_options: dict) -> tuple[list[Expr], list[Decomposition]]:
-    """Candidate laws from a sub-fit on the symmetries found, and the
-    symmetries applied (none: no laws).  Ctrl-C during the sub-fit raises
-    :class:`SubFitInterrupted` carrying the laws it had found."""
-    if _inside_a_sub_fit.get():
+                    seed: int, fit_options: dict, tried: dict | None = None) -> tuple[list[Expr], list[Decomposition]]:
+    """Candidate laws from sub-fits on the decompositions found, and the
+    steps applied (none: no laws).  ``tried`` (if given) counts the tests
+    asked, by kind.  Ctrl-C during a sub-fit raises
+    :class:`SubFitInterrupted` carrying the laws found so far."""
+    if _inside_a_sub_fit.get() or not _time_for_a_sub_fit(deadline):
         return [], []
-    seconds = None if deadline is None else deadline - time.perf_counter()
-    if seconds is not None and seconds < MIN_SECONDS:
-        return [], []
+    tried = {} if tried is None else tried
     rows = rng.choice(len(y), size=min(MAX_ROWS, len(y)), replace=False)
-    X, y = X[rows], y[rows]
-    gradients = estimate_gradients(X, y, rng)
+    problem = original_problem(X[rows], y[rows], names, target, knowledge)
+    gradients = estimate_gradients(problem.X, problem.y, rng)
     if gradients is None:
         return [], []
-    pairs = _admissible_pairs(names, knowledge)
-    positive = np.all(X > 0, axis=0) | np.all(X < 0, axis=0)
-    chosen = disjoint(symmetries(gradients, pairs, positive=positive))
-    if not chosen:
-        return [], []
-    frame, sub_knowledge, applied, back = _sub_problem(X, y, names, target, knowledge, chosen)
-    from hypo.api import fit
-
-    token = _inside_a_sub_fit.set(True)
-    try:
-        seconds = None if deadline is None else deadline - time.perf_counter()
-        result = fit(frame, target, knowledge=sub_knowledge, time_limit=seconds, max_evals=max_evals, seed=seed,
-                     mcmc=False, **fit_options)
-    except HypoError:  # a sub-problem the fit refuses (e.g. too few distinct rows) gives no laws
-        return [], applied
-    finally:
-        _inside_a_sub_fit.reset(token)
-    laws = [substitute(law.expr, back) for law in result.hypotheses[:N_LAWS]]
-    if result.stats.get("stop_reason") == "interrupted":
-        raise SubFitInterrupted(laws, applied)
-    return laws, applied
+    problem, applied = _apply_symmetries(problem, gradients, knowledge, tried)
+    if applied:
+        gradients = estimate_gradients(problem.X, problem.y, rng)
+    if gradients is not None:
+        problem, factors = _apply_power_factors(problem, gradients, tried)
+        applied += factors
+    if applied:
+        laws = _solved(problem, knowledge, deadline, max_evals, seed, fit_options, applied, N_LAWS)
+        return [problem.original_law(law) for law in laws], applied
+    return _separable_laws(problem, knowledge, rng, deadline, max_evals, seed, fit_options, tried)
 
 
 class SubFitInterrupted(KeyboardInterrupt):
@@ -101,6 +113,104 @@ class SubFitInterrupted(KeyboardInterrupt):
     def __init__(self, laws: list[Expr], applied: list[Decomposition]):
         super().__init__()
         self.laws, self.applied = laws, applied
+
+
+def _time_for_a_sub_fit(deadline: float | None) -> bool:
+    return deadline is None or deadline - time.perf_counter() >= MIN_SECONDS
+
+
+def _apply_symmetries(problem: SubProblem, gradients, knowledge, tried: dict):
+    names = problem.names
+    pairs = _admissible_pairs(names, knowledge)
+    positive = np.all(problem.X > 0, axis=0) | np.all(problem.X < 0, axis=0)
+    tried["translational"] = tried.get("translational", 0) + len(pairs)
+    tried["scaling"] = tried.get("scaling", 0) + sum(bool(positive[a] and positive[b]) for a, b in pairs)
+    chosen = disjoint(symmetries(gradients, pairs, positive=positive))
+    if not chosen:
+        return problem, []
+    taken = set(names) | {problem.target}
+    steps, applied = [], []
+    for symmetry in chosen:
+        a, b = names[symmetry.first], names[symmetry.second]
+        word, sign = ("minus", "-") if symmetry.kind == "translational" else ("over", "/")
+        new = _fresh(f"{a}_{word}_{b}", taken)
+        taken.add(new)
+        steps.append((symmetry.kind, a, b, new))
+        applied.append(Decomposition(symmetry.kind, (a, b), symmetry.confidence, f"{a} {sign} {b}"))
+    return with_new_inputs(problem, steps), applied
+
+
+def _apply_power_factors(problem: SubProblem, gradients, tried: dict):
+    positive = np.all(problem.X > 0, axis=0) | np.all(problem.X < 0, axis=0)
+    tried["power"] = tried.get("power", 0) + int(positive.sum())
+    factors = power_factors(gradients, problem.X, problem.y, positive)
+    if not factors or len(factors) >= len(problem.names):  # a pure monomial: the seeds have it
+        return problem, []
+    names = problem.names
+    powers = {names[factor.index]: factor.exponent for factor in factors}
+    applied = [Decomposition("power", (names[factor.index],),
+                             max(0.0, 1.0 - (factor.statistic - 1.0) / (POWER_THRESHOLD - 1.0)),
+                             f"{problem.target} / {names[factor.index]}**{factor.exponent}") for factor in factors]
+    return divided_by_powers(problem, powers), applied
+
+
+def _separable_laws(problem: SubProblem, knowledge, rng, deadline, max_evals, seed, fit_options, tried):
+    """Laws ``g(A) op h(B)`` (or a transform of the target undone around
+    them) from the best separable split.  The side that moves the target
+    more is fitted first, on the smooth model's values with the other side
+    held fixed; the other side then on the data divided by (or less) that
+    law, so that it does not inherit the model's errors."""
+    if len(problem.names) < 2:
+        return [], []
+    testing_ends = None if deadline is None else time.perf_counter() + TEST_SHARE * (deadline - time.perf_counter())
+    operators = fit_options.get("operators") or DEFAULT_OPERATORS
+    separation = best_separation(problem, operators, rng, testing_ends, tried)
+    if separation is None:
+        return [], []
+    names = problem.names
+    side_a = tuple(names[j] for j in separation.group)
+    side_b = tuple(name for name in names if name not in side_a)
+    join = {"additive": "+", "multiplicative": "*"}[separation.kind]
+    transformed = separation.transform.name.replace("y", problem.target, 1)
+    applied = [Decomposition(separation.kind, side_a, separation.confidence,
+                             f"{transformed} = g({', '.join(side_a)}) {join} h({', '.join(side_b)})")]
+    first, second = side_problems(separation, problem, side_a, side_b, rng)
+    sub_evals = None if max_evals is None else max_evals // 2
+    first_laws = _solved(first, knowledge, _halfway(deadline), sub_evals, seed, fit_options, applied, N_SIDE_LAWS)
+    if not first_laws:
+        return [], applied
+    rest = remainder_problem(separation, problem, second, first_laws[0])
+    if rest is None:
+        return [], applied
+    second_laws = _solved(rest, knowledge, deadline, sub_evals, seed, fit_options, applied, N_SIDE_LAWS)
+    laws = [joined_law(separation, g, h) for g, h in itertools.product(first_laws, second_laws)]
+    return [problem.original_law(law) for law in laws], applied
+
+
+def _halfway(deadline: float | None) -> float | None:
+    return None if deadline is None else time.perf_counter() + (deadline - time.perf_counter()) / 2
+
+
+def _solved(problem: SubProblem, knowledge, deadline, max_evals, seed, fit_options, applied, n_laws) -> list[Expr]:
+    """The best laws of a sub-fit on ``problem`` (in its own inputs)."""
+    if not _time_for_a_sub_fit(deadline):
+        return []
+    from hypo.api import fit
+
+    frame, sub_knowledge = problem.frame_and_knowledge(knowledge)
+    token = _inside_a_sub_fit.set(True)
+    try:
+        seconds = None if deadline is None else deadline - time.perf_counter()
+        result = fit(frame, problem.target, knowledge=sub_knowledge, time_limit=seconds, max_evals=max_evals,
+                     seed=seed, mcmc=False, **fit_options)
+    except HypoError:  # a sub-problem the fit refuses (e.g. too few distinct rows) gives no laws
+        return []
+    finally:
+        _inside_a_sub_fit.reset(token)
+    laws = [law.expr for law in result.hypotheses[:n_laws]]
+    if result.stats.get("stop_reason") == "interrupted":
+        raise SubFitInterrupted([problem.original_law(law) for law in laws], applied)
+    return laws
 
 
 def _admissible_pairs(names: tuple[str, ...], knowledge) -> list[tuple[int, int]]:
@@ -117,43 +227,8 @@ def _admissible_pairs(names: tuple[str, ...], knowledge) -> list[tuple[int, int]
     return pairs
 
 
-def _sub_problem(X, y, names, target, knowledge, chosen: list[Symmetry]):
-    import pandas as pd
-
-    from knowledge.variable_sections import VariableKnowledge
-
-    columns, variables, applied, back = {}, {}, [], {}
-    joined = set()
-    taken = set(names) | {target}
-    for symmetry in chosen:
-        a, b = names[symmetry.first], names[symmetry.second]
-        word = "minus" if symmetry.kind == "translational" else "over"
-        new = _fresh(f"{a}_{word}_{b}", taken)
-        taken.add(new)
-        first, second = X[:, symmetry.first], X[:, symmetry.second]
-        columns[new] = first - second if symmetry.kind == "translational" else first / second
-        declared = knowledge.variables.get(a)
-        if declared is not None and declared.units is not None:
-            units = declared.units if symmetry.kind == "translational" else declared.units / declared.units
-            variables[new] = VariableKnowledge(new, units)
-        back[new] = call("sub" if symmetry.kind == "translational" else "div", var(a), var(b))
-        applied.append(Decomposition(symmetry.kind, (a, b), symmetry.confidence, new))
-        joined.update((a, b))
-    for index, name in enumerate(names):
-        if name not in joined:
-            columns[name] = X[:, index]
-            if name in knowledge.variables:
-                variables[name] = knowledge.variables[name]
-    if target in knowledge.variables:
-        variables[target] = knowledge.variables[target]
-    columns[target] = y
-    sub_knowledge = replace(knowledge, variables=variables, rules=())
-    return pd.DataFrame(columns), sub_knowledge, applied, back
-
-
 def _fresh(name: str, taken: set[str]) -> str:
     candidate, number = name, 2
     while candidate in taken:
         candidate, number = f"{name}_{number}", number + 1
     return candidate
-

@@ -74,7 +74,7 @@ def test_a_distance_is_solved_from_its_two_coordinate_differences():
     names = ("x1", "x2", "y1", "y2")
     laws, applied = decomposed_laws(X, y, names, "d", Knowledge.empty(), np.random.default_rng(0), None, 4_000, 0,
                                     {"max_size": 30})
-    assert {(d.kind, d.pair) for d in applied} == {("translational", ("x1", "x2")), ("translational", ("y1", "y2"))}
+    assert {(d.kind, d.inputs) for d in applied} == {("translational", ("x1", "x2")), ("translational", ("y1", "y2"))}
     columns = dict(zip(names, X.T))
     assert laws and all(law.variables() <= set(names) for law in laws)
     assert any(np.allclose(evaluate(law, columns), y, rtol=1e-6) for law in laws)
