@@ -29,6 +29,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.feynman import write_json_atomically  # noqa: E402
+from search.decompose.combination import single_combination  # noqa: E402
 from search.decompose.gradients import estimate_gradients  # noqa: E402
 from search.decompose.separability import power_factors, separability_statistic, threshold_for  # noqa: E402
 from search.decompose.smooth_model import SmoothModel  # noqa: E402
@@ -189,6 +190,48 @@ def power_factor_rates(noise: float, seed: int = 0, repeats: int = 2) -> dict:
             "wrong_exponent_rate": 1 - counts["right_exponent"] / max(counts["found"], 1)}
 
 
+OUTER = (np.tanh, np.sin, lambda u: u / (1 + u**2), lambda u: np.exp(-u), np.log1p, lambda u: np.sqrt(1 + u**2),
+         lambda u: 1 / (1 + u), np.arctan, lambda u: u * np.exp(-u / 4), lambda u: np.cos(u) ** 2)
+"""One-input functions F of a combination u."""
+
+COMBINATIONS = ({0: 1, 1: 1, 2: -1}, {0: 1, 1: -1, 2: -1}, {0: 2, 1: 1, 2: -1}, {0: 1, 1: 0.5, 2: -1},
+                {0: 1, 1: 1, 2: -2})
+
+
+def combination_rates(noise: float, seed: int = 0, repeats: int = 4) -> dict:
+    """``F(u)`` with ``u`` a monomial of all three inputs (scaled to about
+    [0.1, 3]), against ``F(u) * x1`` and ``F(u) + x2`` (not one
+    combination): the test should pass on the first and fail on the others;
+    a pass must also find the exponents (of u or of a power of it)."""
+    rng = np.random.default_rng(seed)
+    counts = {"with": 0, "found": 0, "right": 0, "without": 0, "false": 0, "untrusted": 0}
+    for (index, outer), powers, repeat in itertools.product(enumerate(OUTER), COMBINATIONS, range(repeats)):
+        X = rng.uniform(1, 5, (1000, 3))
+        u = np.prod([X[:, i] ** e for i, e in powers.items()], axis=0)
+        u = 3 * u / np.max(u)
+        without = outer(u) * X[:, 1] if repeat % 2 else outer(u) + X[:, 2]
+        for has, y in ((True, outer(u)), (False, without)):
+            y = y + noise * np.sqrt(np.mean(y**2)) * rng.normal(size=len(y))
+            gradients = estimate_gradients(X, y, np.random.default_rng(index))
+            if gradients.error > MAX_ERROR:
+                counts["untrusted"] += 1
+                continue
+            found = single_combination(gradients, X, y, np.ones(3, dtype=bool))
+            if has:
+                counts["with"] += 1
+                counts["found"] += found is not None
+                # any power of u is as good a combination: the exponents must be proportional
+                ratios = [float(found[0][i]) / e for i, e in powers.items()] if found is not None else [0.0, 1.0]
+                counts["right"] += bool(np.allclose(ratios, ratios[0]))
+            else:
+                counts["without"] += 1
+                counts["false"] += found is not None
+    return {"functions_with": counts["with"], "functions_without": counts["without"],
+            "untrusted": counts["untrusted"], "false_negative_rate": 1 - counts["found"] / counts["with"],
+            "false_positive_rate": counts["false"] / counts["without"],
+            "wrong_exponent_rate": 1 - counts["right"] / max(counts["found"], 1)}
+
+
 def _rate(value) -> str:
     return "  -  " if value is None else f"{value:.3f}"
 
@@ -200,7 +243,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     results = {}
     for noise in (float(value) for value in args.noise.split(",")):
-        results[str(noise)] = {**rates(noise), **separability_rates(noise), "power_factor": power_factor_rates(noise)}
+        results[str(noise)] = {**rates(noise), **separability_rates(noise), "power_factor": power_factor_rates(noise),
+                               "single_combination": combination_rates(noise)}
         for kind, row in results[str(noise)].items():
             print(f"noise {noise:<5g} {kind:14} false negatives {_rate(row['false_negative_rate'])} "
                   f"({row['functions_with']} with)  false positives {_rate(row['false_positive_rate'])} "

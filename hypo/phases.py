@@ -17,7 +17,7 @@ import numpy as np
 
 from hypo.data import Dataset
 from hypo.expr import call, const, var
-from hypo.schedule import DECOMPOSITION_END, SAMPLING_SHARE, Clock, phase
+from hypo.schedule import CLEAN_DECOMPOSITION_END, SAMPLING_SHARE, Clock, phase
 from hypo.scoring import Scorer
 from knowledge import Knowledge
 from knowledge.buckingham import declared_dimensions
@@ -83,7 +83,7 @@ def seed_phase(context: FitContext) -> list:
             seeds += pi_seeds(scorer.fit_columns, scorer.fit_y, dimensions, target_dimension,
                               context.operator_names, clock.deadline(end / 2))
         seeds += initial_seeds(scorer.fit_columns, scorer.fit_y, context.operator_names, clock.deadline(end))
-        seeds = _decomposition_seeds(context, seeds, DECOMPOSITION_END) + seeds
+        seeds = _decomposition_seeds(context, seeds, end) + seeds
     except KeyboardInterrupt:
         context.interrupted = True
     share = clock.evaluations_until(end)
@@ -105,12 +105,14 @@ def _decomposition_seeds(context: FitContext, seeds, end: float) -> list:
     try:
         laws, applied = decomposed_laws(dataset.X, dataset.y, dataset.feature_names, dataset.target,
                                         context.knowledge, np.random.default_rng(context.seed), clock.deadline(end),
-                                        max_evals, context.seed, options, context.decomposition_tests)
+                                        max_evals, context.seed, options, context.decomposition_tests,
+                                        clean_deadline=clock.deadline(CLEAN_DECOMPOSITION_END))
     except SubFitInterrupted as stopped:  # Ctrl-C in the sub-fit ends the fit, with its laws among the seeds
         laws, applied = stopped.laws, stopped.applied
         context.interrupted = True
     context.decompositions += applied
     context.notes += [decomposition.describe() for decomposition in applied]
+    context.notes += context.decomposition_tests.pop("skipped", [])
     return laws
 
 

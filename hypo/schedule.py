@@ -44,10 +44,12 @@ SCHEDULE: tuple[Phase, ...] = (
 runs to 80% (less when it settles); the posterior is sampled to 95%; 5% is
 kept for refitting and reporting the best laws."""
 
-DECOMPOSITION_END = 0.5
-"""When no seed explains the data, the sub-problems of its symmetries and
-separabilities (part of the seeds) may run to half the budget: they are
-where the hardest laws are found; the search keeps the rest of its share."""
+CLEAN_DECOMPOSITION_END = 0.5
+"""When no seed explains the data and a smooth model says they are free of
+noise, the sub-problems of their symmetries and separabilities (part of
+the seeds) may run to half the budget; their sub-fits stop as soon as they
+are exact.  On noisy data, where they would always use all of it, they end
+with the seeds."""
 
 READING_SHARE = 0.5
 """Reading the data may take up to half the time limit (the rows read by

@@ -60,6 +60,11 @@ def exact_form(value: float) -> Expr | None:
     return None
 
 
+ZERO_BELOW = 1e-9
+"""A constant this small is tried as 0 (rounding left in an offset, as in
+``sqrt(a + b + 1.4e-16)``); the loss still decides."""
+
+
 SIMPLE_DENOMINATOR = 4
 SIMPLE_NUMERATOR = 8
 SIMPLE_MULTIPLIERS = MULTIPLIERS[:3]
@@ -116,7 +121,8 @@ def snap_constants(law: Expr, loss: Callable[[Expr], float], tolerance: float) -
     positions = [i for i, node in enumerate(law.walk()) if node.op == "const"]
     replacements = {}
     for index in positions:
-        exact = exact_form(law.subtree(index).value)
+        value = law.subtree(index).value
+        exact = num(0.0) if abs(value) < ZERO_BELOW else exact_form(value)
         if exact is not None:
             replacements[index] = exact
     if not replacements:

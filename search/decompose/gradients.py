@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from search.decompose.smooth_model import quadratic_fits
+
 N_PROBES = 600
 """Points at which the gradient is estimated."""
 
@@ -33,10 +35,7 @@ class Gradients:
     values : numpy.ndarray
         ``∂f/∂x_j`` at each probe point, shape ``(m, d)``.
     fitted : numpy.ndarray
-        The smooth model's value at each probe point, shape ``(m,)``.
-    hessians : numpy.ndarray
-        ``∂²f/∂x_i∂x_j`` at each probe point, shape ``(m, d, d)``: what the
-        separability tests ask (``search.decompose.separability``).
+        The local fits' value at each probe point, shape ``(m,)``.
     error : float
         Relative disagreement of the gradients from two neighbourhood sizes
         (median over points of ``|g_k - g_2k| / |g_2k|``): how far a test on
@@ -46,7 +45,6 @@ class Gradients:
     points: np.ndarray
     values: np.ndarray
     fitted: np.ndarray
-    hessians: np.ndarray
     error: float
 
 
@@ -66,30 +64,13 @@ def estimate_gradients(X: np.ndarray, y: np.ndarray, rng: np.random.Generator,
     tree = cKDTree(U)
     probes = rng.choice(n, size=min(n_probes, n), replace=False)
     _, near = tree.query(U[probes], k=2 * k)
-    small, _, _ = _local_fits(U, y, probes, near[:, :k])
-    large, fitted, curvature = _local_fits(U, y, probes, near)
+    small = quadratic_fits(U, y, U[probes], near[:, :k])[:, 1:1 + d]
+    coefficients = quadratic_fits(U, y, U[probes], near)
+    large = coefficients[:, 1:1 + d]
     disagreement = np.linalg.norm(small - large, axis=1) / np.maximum(np.linalg.norm(large, axis=1), 1e-300)
-    return Gradients(X[probes], large / scale, fitted, curvature / np.outer(scale, scale),
-                     float(np.median(disagreement)))
+    return Gradients(X[probes], large / scale, coefficients[:, 0], float(np.median(disagreement)))
 
 
 def _neighbours(d: int) -> int:
     """Neighbours of one local quadratic fit: twice its coefficients."""
     return 2 * (1 + d + d * (d + 1) // 2)
-
-
-def _local_fits(U: np.ndarray, y: np.ndarray, probes: np.ndarray, near: np.ndarray):
-    """Value, gradient and Hessian of a quadratic fitted around each probe."""
-    d = U.shape[1]
-    upper = np.triu_indices(d)
-    out, fitted, hessians = np.empty((len(probes), d)), np.empty(len(probes)), np.zeros((len(probes), d, d))
-    doubled = np.where(upper[0] == upper[1], 2.0, 1.0)
-    for row, (probe, neighbours) in enumerate(zip(probes, near)):
-        offsets = U[neighbours] - U[probe]
-        quadratic = (offsets[:, :, None] * offsets[:, None, :])[:, upper[0], upper[1]]
-        design = np.hstack([np.ones((len(neighbours), 1)), offsets, quadratic])
-        coefficients, *_ = np.linalg.lstsq(design, y[neighbours], rcond=None)
-        fitted[row], out[row] = coefficients[0], coefficients[1:1 + d]
-        hessians[row][upper] = coefficients[1 + d:] * doubled
-        hessians[row][upper[1], upper[0]] = coefficients[1 + d:] * doubled
-    return out, fitted, hessians

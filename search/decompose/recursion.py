@@ -7,7 +7,8 @@ One decomposition takes up to three steps, each on what the last left:
    makes a new input ``a - b`` in their place, a scaling one ``a / b``
    (three coordinate differences become three inputs);
 2. power-law factors: ``y = x**e * T(rest)`` divides the target by ``x**e``
-   and drops ``x``;
+   and drops ``x``; then, if what is left is ``F(u)`` of one monomial ``u``
+   of all its inputs, ``u`` becomes the only input;
 3. when neither applied, a separable law, ``g(A) + h(B)`` or
    ``g(A) * h(B)``, of the target or of ``y**2``, ``sqrt(y)``, ``1/y``,
    ``asin(y)``, ``acos(y)`` (``search.decompose.separable``): the smooth
@@ -33,12 +34,15 @@ import numpy as np
 
 from hypo.errors import HypoError
 from hypo.expr import Expr
-from search.decompose.gradients import estimate_gradients
 from hypo.operators import DEFAULT_OPERATORS
-from search.decompose.separability import POWER_THRESHOLD, power_factors
+from search.decompose.combination import single_combination
+from search.decompose.gradients import estimate_gradients
+from search.decompose.separability import MAX_MODEL_ERROR, POWER_THRESHOLD, power_factors
 from search.decompose.separable import best_separation, joined_law, remainder_problem, side_problems
-from search.decompose.subproblem import SubProblem, divided_by_powers, original_problem, with_new_inputs
-from search.decompose.symmetry import disjoint, symmetries
+from search.decompose.smooth_model import SmoothModel
+from search.decompose.subproblem import (SubProblem, as_combination, divided_by_powers, original_problem,
+                                         with_new_inputs)
+from search.decompose.symmetry import MAX_ERROR, disjoint, symmetries
 
 MAX_ROWS = 2_000
 """Rows given to a sub-fit: its laws are refitted on all rows afterwards."""
@@ -71,7 +75,8 @@ class Decomposition:
 
     def describe(self) -> str:
         what = {"translational": "translational symmetry", "scaling": "scaling symmetry",
-                "power": "power-law factor", "additive": "additive separability",
+                "power": "power-law factor", "combination": "a function of one combination",
+                "additive": "additive separability",
                 "multiplicative": "multiplicative separability"}[self.kind]
         return f"{what} in ({', '.join(self.inputs)}): confidence {self.confidence:.2f} -> {self.result}"
 
@@ -82,29 +87,45 @@ class Decomposition:
 
 def decomposed_laws(X: np.ndarray, y: np.ndarray, names: tuple[str, ...], target: str, knowledge,
                     rng: np.random.Generator, deadline: float | None, max_evals: int | None,
-                    seed: int, fit_options: dict, tried: dict | None = None) -> tuple[list[Expr], list[Decomposition]]:
+                    seed: int, fit_options: dict, tried: dict | None = None,
+                    clean_deadline: float | None = None) -> tuple[list[Expr], list[Decomposition]]:
     """Candidate laws from sub-fits on the decompositions found, and the
     steps applied (none: no laws).  ``tried`` (if given) counts the tests
-    asked, by kind.  Ctrl-C during a sub-fit raises
+    asked, by kind, and lists under ``"skipped"`` those not asked and why.
+    The sub-fits end by ``deadline``, or by ``clean_deadline`` when a
+    smooth model finds the data free of noise (they stop early there).  Ctrl-C during a sub-fit raises
     :class:`SubFitInterrupted` carrying the laws found so far."""
     if _inside_a_sub_fit.get() or not _time_for_a_sub_fit(deadline):
         return [], []
     tried = {} if tried is None else tried
     rows = rng.choice(len(y), size=min(MAX_ROWS, len(y)), replace=False)
     problem = original_problem(X[rows], y[rows], names, target, knowledge)
+    model = SmoothModel(problem.X, problem.y, rng)
+    if clean_deadline is not None and model.error <= MAX_MODEL_ERROR:
+        deadline = clean_deadline if deadline is None else max(deadline, clean_deadline)
     gradients = estimate_gradients(problem.X, problem.y, rng)
     if gradients is None:
+        _skipped(tried, f"sub-problems not sought: {len(problem.y)} rows are too few for a smooth model of "
+                        f"{len(names)} inputs")
         return [], []
+    if gradients.error > MAX_ERROR:
+        _skipped(tried, f"symmetries not sought: the local fits' gradients disagree by {gradients.error:.0%} "
+                        f"(noisy or rapidly varying data; trusted up to {MAX_ERROR:.0%})")
     problem, applied = _apply_symmetries(problem, gradients, knowledge, tried)
     if applied:
         gradients = estimate_gradients(problem.X, problem.y, rng)
     if gradients is not None:
         problem, factors = _apply_power_factors(problem, gradients, tried)
         applied += factors
+        if factors:
+            gradients = estimate_gradients(problem.X, problem.y, rng)
+    if gradients is not None:
+        problem, combined = _apply_combination(problem, gradients, tried)
+        applied += combined
     if applied:
         laws = _solved(problem, knowledge, deadline, max_evals, seed, fit_options, applied, N_LAWS)
         return [problem.original_law(law) for law in laws], applied
-    return _separable_laws(problem, knowledge, rng, deadline, max_evals, seed, fit_options, tried)
+    return _separable_laws(problem, knowledge, rng, deadline, max_evals, seed, fit_options, tried, model)
 
 
 class SubFitInterrupted(KeyboardInterrupt):
@@ -113,6 +134,11 @@ class SubFitInterrupted(KeyboardInterrupt):
     def __init__(self, laws: list[Expr], applied: list[Decomposition]):
         super().__init__()
         self.laws, self.applied = laws, applied
+
+
+def _skipped(tried: dict, reason: str) -> None:
+    """A test not asked, and why: a note for the report."""
+    tried.setdefault("skipped", []).append(reason)
 
 
 def _time_for_a_sub_fit(deadline: float | None) -> bool:
@@ -149,12 +175,31 @@ def _apply_power_factors(problem: SubProblem, gradients, tried: dict):
     names = problem.names
     powers = {names[factor.index]: factor.exponent for factor in factors}
     applied = [Decomposition("power", (names[factor.index],),
-                             max(0.0, 1.0 - (factor.statistic - 1.0) / (POWER_THRESHOLD - 1.0)),
+                             min(1.0, max(0.0, 1.0 - (factor.statistic - 1.0) / (POWER_THRESHOLD - 1.0))),
                              f"{problem.target} / {names[factor.index]}**{factor.exponent}") for factor in factors]
     return divided_by_powers(problem, powers), applied
 
 
-def _separable_laws(problem: SubProblem, knowledge, rng, deadline, max_evals, seed, fit_options, tried):
+def _apply_combination(problem: SubProblem, gradients, tried: dict):
+    """The problem in one input when the target is a function of one
+    monomial of all its inputs (``search.decompose.combination``)."""
+    positive = np.all(problem.X > 0, axis=0) | np.all(problem.X < 0, axis=0)
+    if len(problem.names) < 2:
+        return problem, []
+    tried["single combination"] = tried.get("single combination", 0) + 1
+    found = single_combination(gradients, problem.X, problem.y, positive)
+    if found is None:
+        return problem, []
+    exponents, confidence = found
+    names = problem.names
+    powers = {names[index]: exponent for index, exponent in exponents.items()}
+    new = _fresh("u", set(names) | {problem.target})
+    text = " * ".join(name if e == 1 else f"{name}**{e}" for name, e in powers.items())
+    applied = [Decomposition("combination", names, confidence, f"{problem.target} = F({text})")]
+    return as_combination(problem, powers, new), applied
+
+
+def _separable_laws(problem: SubProblem, knowledge, rng, deadline, max_evals, seed, fit_options, tried, model):
     """Laws ``g(A) op h(B)`` (or a transform of the target undone around
     them) from the best separable split.  The side that moves the target
     more is fitted first, on the smooth model's values with the other side
@@ -164,7 +209,7 @@ def _separable_laws(problem: SubProblem, knowledge, rng, deadline, max_evals, se
         return [], []
     testing_ends = None if deadline is None else time.perf_counter() + TEST_SHARE * (deadline - time.perf_counter())
     operators = fit_options.get("operators") or DEFAULT_OPERATORS
-    separation = best_separation(problem, operators, rng, testing_ends, tried)
+    separation = best_separation(problem, operators, rng, testing_ends, tried, model)
     if separation is None:
         return [], []
     names = problem.names

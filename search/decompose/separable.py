@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from hypo.expr import Expr, call
-from search.decompose.separability import separations, splits, threshold_for
+from search.decompose.separability import MAX_MODEL_ERROR, separations, splits, threshold_for
 from search.decompose.smooth_model import SmoothModel
 from search.decompose.subproblem import SubProblem, one_side
 
@@ -46,8 +46,8 @@ TRANSFORMS = (
     Transform("y", lambda y: y, lambda y: True, lambda law: law, None),
     Transform("y**2", np.square, lambda y: bool(np.all(y > 0) or np.all(y < 0)), lambda law: call("sqrt", law),
               "sqrt"),
-    Transform("sqrt(y)", np.sqrt, lambda y: bool(np.all(y > 0)), lambda law: call("square", law), "square"),
     Transform("1/y", lambda y: 1.0 / y, lambda y: bool(np.all(y != 0)), lambda law: call("inv", law), "inv"),
+    Transform("sqrt(y)", np.sqrt, lambda y: bool(np.all(y > 0)), lambda law: call("square", law), "square"),
     Transform("asin(y)", np.arcsin, _bounded, lambda law: call("sin", law), "sin"),
     Transform("acos(y)", np.arccos, _bounded, lambda law: call("cos", law), "cos"),
 )
@@ -66,11 +66,13 @@ class Separation:
     confidence: float
 
 
-def best_separation(problem: SubProblem, operators, rng, deadline: float | None, tried: dict) -> Separation | None:
-    """The most certain separable split of the target or of a transform of
-    it (those whose inverse operator the fit may use), or None.  The
-    transforms are asked in turn until ``deadline``."""
-    best, best_margin = None, 1.0
+def best_separation(problem: SubProblem, operators, rng, deadline: float | None, tried: dict,
+                    model: SmoothModel | None = None) -> Separation | None:
+    """A separable split of the target or, failing that, of the first
+    transform of it that has one (those whose inverse operator the fit may
+    use), the most certain split of it; or None.  The transforms are asked
+    in turn until ``deadline``; ``model``, if given, is the target's."""
+    best, best_margin, smallest_error = None, 1.0, np.inf
     for transform in TRANSFORMS:
         if deadline is not None and time.perf_counter() > deadline:
             break
@@ -80,8 +82,10 @@ def best_separation(problem: SubProblem, operators, rng, deadline: float | None,
             values = transform.forward(problem.y)
         if not transform.applies(problem.y) or not np.all(np.isfinite(values)):
             continue
-        model = SmoothModel(problem.X, values, rng)
+        if transform.operator is not None or model is None:  # ``model`` is the target's own
+            model = SmoothModel(problem.X, values, rng)
         threshold = threshold_for(model)
+        smallest_error = min(smallest_error, model.error)
         if threshold is None:
             continue
         tried[f"separability of {transform.name}"] = len(list(splits(len(problem.names))))
@@ -90,6 +94,11 @@ def best_separation(problem: SubProblem, operators, rng, deadline: float | None,
             kind, group, statistic = found[0]
             best_margin = statistic / threshold
             best = Separation(transform, model, kind, group, 1.0 - best_margin)
+            break
+    if np.isfinite(smallest_error) and smallest_error > MAX_MODEL_ERROR:
+        tried.setdefault("skipped", []).append(
+            f"separability not asked: the smooth model's held-out error is {smallest_error:.1%} of the target's "
+            f"spread (noise; trusted up to {MAX_MODEL_ERROR:.1%})")
     return best
 
 

@@ -106,6 +106,23 @@ def divided_by_powers(problem: SubProblem, powers: dict[str, Fraction]) -> SubPr
     return replace(problem, columns=columns, y=y, units=units, factor=factor)
 
 
+def as_combination(problem: SubProblem, powers: dict[str, Fraction], new: str) -> SubProblem:
+    """One input, ``new = prod(x**e)``, in place of all of them (the target
+    is a function of that combination alone)."""
+    values = np.prod([problem.columns[name] ** float(e) for name, e in powers.items()], axis=0)
+    units = {}
+    if all(name in problem.units for name in powers):
+        unit = None
+        for name, e in powers.items():
+            part = problem.units[name] ** float(e)
+            unit = part if unit is None else unit * part
+        units[new] = unit
+    if problem.target in problem.units:
+        units[problem.target] = problem.units[problem.target]
+    back = {new: substitute(monomial(powers), {name: _back(problem, name) for name in powers})}
+    return replace(problem, columns={new: values}, units=units, back=back)
+
+
 def one_side(problem: SubProblem, group: tuple[str, ...], rows: np.ndarray, values: np.ndarray) -> SubProblem:
     """The inputs in ``group`` at ``rows`` with ``values`` as the target (one
     side of a separable law, the other side held fixed): the target's units

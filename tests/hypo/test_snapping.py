@@ -120,3 +120,19 @@ def test_dropping_a_unit_factor_leaves_the_earlier_constants_reachable():
     snapped = _snapped_within_noise(scorer, fitted)
     assert snapped.law.n_constants == 0
     assert to_string(snapped.law) == "x + 1/2*x**2"
+
+
+def test_a_rounding_offset_snaps_to_zero_and_leaves_the_law():
+    x = np.linspace(1, 3, 50)
+    y = np.sqrt(x**2 + 1)
+    law = call("sqrt", call("add", call("add", call("mul", var("x"), var("x")), num(1.0)), const(1.4e-16)))
+    snapped = snap_constants(law, _loss_on(x, y), tolerance=1e-28)
+    assert snapped.n_constants == 0 and "e-16" not in to_string(snapped)
+    assert np.allclose(evaluate(snapped, {"x": x}), y, rtol=1e-14)
+
+
+def test_a_small_constant_that_matters_is_kept():
+    x = np.linspace(1, 3, 50)
+    y = 1e-10 * x
+    law = call("mul", const(1e-10), var("x"))
+    assert snap_constants(law, _loss_on(x, y), tolerance=1e-40) == law

@@ -86,6 +86,7 @@ def test_a_fit_reports_the_decomposition_and_scores_the_law_on_the_original_data
     frame["d"] = np.sqrt((frame.x1 - frame.x2) ** 2 + (frame.y1 - frame.y2) ** 2)
     result = hypo.fit(frame, "d", time_limit=None, max_evals=20_000, seed=0, mcmc=False)
     assert [d["kind"] for d in result.stats["decompositions"]] == ["translational", "translational"]
+    assert result.stats["decomposition_tests"]["translational"] == 6  # every pair of the four inputs asked
     assert any("translational symmetry in (x1, x2)" in note for note in result.notes)
     assert np.allclose(result.predict(frame), frame["d"], rtol=1e-6)
     assert result.best.log_likelihood > 0  # scored on the original rows at the noise floor

@@ -11,6 +11,7 @@ import pytest
 from hypo.constants import fit_constants
 from hypo.evaluate import evaluate
 from knowledge import Knowledge
+from search.decompose.combination import single_combination
 from search.decompose.gradients import estimate_gradients
 from search.decompose.recursion import Decomposition, decomposed_laws
 from search.decompose.separability import (power_factors, separability_statistic, separations, splits,
@@ -125,3 +126,37 @@ def test_each_step_is_described_in_one_line():
         "power-law factor in (m1): confidence 0.90 -> F / m1**1"
     line = Decomposition("additive", ("a", "b"), 0.5, "y = g(a, b) + h(c)").describe()
     assert line.startswith("additive separability in (a, b)") and "\n" not in line
+
+
+def test_a_function_of_one_combination_becomes_a_problem_in_one_input():
+    X = inputs(d=3)
+    names = ("a", "b", "c")
+    c = dict(zip(names, X.T))
+    u = c["a"] * c["b"] / c["c"]
+    y = u / (1 + u**2)
+    gradients = estimate_gradients(X, y, np.random.default_rng(0))
+    exponents, confidence = single_combination(gradients, X, y, np.ones(3, dtype=bool))
+    assert exponents == {0: Fraction(1), 1: Fraction(1), 2: Fraction(-1)} and confidence > 0
+    laws, applied = decomposed_laws(X, y, names, "y", Knowledge.empty(), np.random.default_rng(0), None, 6_000, 0,
+                                    {"max_size": 30})
+    assert applied[-1].kind == "combination"  # after a scaling symmetry in (a, c), which u also has
+    assert any(fit_constants(law, c, y, max_iterations=50).mse < 1e-18 * np.mean(y**2) for law in laws)
+
+
+def test_laws_of_several_inputs_are_not_taken_for_one_combination():
+    X = inputs(d=3)
+    for y in (X[:, 0] * X[:, 1] + X[:, 2], np.exp(-X[:, 0] * X[:, 1] / 10) * (1 + X[:, 2])):
+        gradients = estimate_gradients(X, y, np.random.default_rng(0))
+        assert single_combination(gradients, X, y, np.ones(3, dtype=bool)) is None
+
+
+def test_noisy_data_say_why_separability_was_not_asked():
+    X = inputs() - 3  # inputs of both signs: no power-law factor is asked
+    names = ("a", "b", "c", "d")
+    y = noisy((X[:, 0] + X[:, 1] ** 2) * (np.sin(X[:, 2]) + 2 * X[:, 3]), 0.05)
+    tried = {}
+    laws, applied = decomposed_laws(X, y, names, "y", Knowledge.empty(), np.random.default_rng(0), None, 2_000, 0,
+                                    {"max_size": 20}, tried)
+    assert laws == [] and applied == []
+    assert any(reason.startswith("separability not asked") for reason in tried["skipped"])
+    assert tried["translational"] == 6  # the symmetries were still asked
