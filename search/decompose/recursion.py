@@ -93,21 +93,22 @@ def decomposed_laws(X: np.ndarray, y: np.ndarray, names: tuple[str, ...], target
     steps applied (none: no laws).  ``tried`` (if given) counts the tests
     asked, by kind, and lists under ``"skipped"`` those not asked and why.
     The sub-fits end by ``deadline``, or by ``clean_deadline`` when a
-    smooth model finds the data free of noise (they stop early there).  Ctrl-C during a sub-fit raises
-    :class:`SubFitInterrupted` carrying the laws found so far."""
+    smooth model finds the data free of noise (they stop early there).
+    Ctrl-C during a sub-fit raises :class:`SubFitInterrupted` carrying the
+    laws found so far."""
     if _inside_a_sub_fit.get() or not _time_for_a_sub_fit(deadline):
         return [], []
     tried = {} if tried is None else tried
     rows = rng.choice(len(y), size=min(MAX_ROWS, len(y)), replace=False)
     problem = original_problem(X[rows], y[rows], names, target, knowledge)
-    model = SmoothModel(problem.X, problem.y, rng)
-    if clean_deadline is not None and model.error <= MAX_MODEL_ERROR:
-        deadline = clean_deadline if deadline is None else max(deadline, clean_deadline)
     gradients = estimate_gradients(problem.X, problem.y, rng)
     if gradients is None:
         _skipped(tried, f"sub-problems not sought: {len(problem.y)} rows are too few for a smooth model of "
                         f"{len(names)} inputs")
         return [], []
+    model = SmoothModel(problem.X, problem.y, rng)
+    if clean_deadline is not None and model.error <= MAX_MODEL_ERROR:
+        deadline = clean_deadline if deadline is None else max(deadline, clean_deadline)
     if gradients.error > MAX_ERROR:
         _skipped(tried, f"symmetries not sought: the local fits' gradients disagree by {gradients.error:.0%} "
                         f"(noisy or rapidly varying data; trusted up to {MAX_ERROR:.0%})")

@@ -51,6 +51,8 @@ class SmoothModel:
             except (np.linalg.LinAlgError, ValueError):
                 continue
             errors[kind] = float(np.median(np.abs(predicted - y[held]))) / self.spread
+        if not errors:
+            raise ValueError(f"no smooth model fits {len(y)} rows of {X.shape[1]} inputs")
         self.kind = min(errors, key=errors.get)
         self.error = errors[self.kind]
         self._predict = BUILDERS[self.kind](X, y)
