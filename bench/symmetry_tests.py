@@ -62,6 +62,24 @@ TEMPLATES = (
     lambda u, v, w: u * v / w**2,
     lambda u, v, w: np.sin(u) ** 2 + v + w,
 )
+class Tally:
+    """Passes of one test on functions with and without its property."""
+
+    def __init__(self):
+        self.n_with = self.passed_with = self.n_without = self.passed_without = self.untrusted = 0
+
+    def record(self, has: bool, passes: bool) -> None:
+        if has:
+            self.n_with, self.passed_with = self.n_with + 1, self.passed_with + passes
+        else:
+            self.n_without, self.passed_without = self.n_without + 1, self.passed_without + passes
+
+    def rates(self) -> dict:
+        return {"functions_with": self.n_with, "functions_without": self.n_without, "untrusted": self.untrusted,
+                "false_negative_rate": 1 - self.passed_with / self.n_with if self.n_with else None,
+                "false_positive_rate": self.passed_without / self.n_without if self.n_without else None}
+
+
 SYMMETRIC = {"translational": lambda a, b: a - b, "scaling": lambda a, b: a / b}
 ASYMMETRIC = (lambda a, b: a * b, lambda a, b: a + 2 * b, lambda a, b: a**2 - b, lambda a, b: a + b)
 
@@ -70,7 +88,7 @@ def rates(noise: float, seed: int = 0) -> dict:
     rng = np.random.default_rng(seed)
     out = {}
     for kind, combine in SYMMETRIC.items():
-        passed_with, passed_without, n_with, n_without, untrusted = 0, 0, 0, 0, 0
+        tally = Tally()
         for index, template in enumerate(TEMPLATES):
             for repeat in range(8):
                 X = rng.uniform(1, 5, (1000, 4))
@@ -80,16 +98,11 @@ def rates(noise: float, seed: int = 0) -> dict:
                     y = y + noise * np.sqrt(np.mean(y**2)) * rng.normal(size=len(y))
                     gradients = estimate_gradients(X, y, np.random.default_rng(index))
                     if gradients.error > MAX_ERROR:
-                        untrusted += 1
+                        tally.untrusted += 1
                         continue
                     value = statistic(gradients, kind, 0, 1)
-                    passes = bool(np.isfinite(value) and value < THRESHOLD)
-                    if symmetric:
-                        n_with, passed_with = n_with + 1, passed_with + passes
-                    else:
-                        n_without, passed_without = n_without + 1, passed_without + passes
-        out[kind] = {"functions_with": n_with, "functions_without": n_without, "untrusted": untrusted,
-                     "false_negative_rate": 1 - passed_with / n_with, "false_positive_rate": passed_without / n_without}
+                    tally.record(symmetric, bool(np.isfinite(value) and value < THRESHOLD))
+        out[kind] = tally.rates()
     return out
 
 
@@ -132,7 +145,7 @@ def separability_rates(noise: float, seed: int = 0, repeats: int = 2) -> dict:
     rng = np.random.default_rng(seed)
     out = {}
     for kind, join in JOINS.items():
-        passed_with, passed_without, n_with, n_without, untrusted = 0, 0, 0, 0, 0
+        tally = Tally()
         for first, second, _ in itertools.product(range(len(PIECES)), range(len(PIECES)), range(repeats)):
             X = rng.uniform(1, 5, (1000, 4))
             separable = (PIECES[first](X[:, 0], X[:, 1]), PIECES[second](X[:, 2], X[:, 3]))
@@ -142,17 +155,11 @@ def separability_rates(noise: float, seed: int = 0, repeats: int = 2) -> dict:
                 model = SmoothModel(X, y, np.random.default_rng(first))
                 threshold = threshold_for(model)
                 if threshold is None:
-                    untrusted += 1
+                    tally.untrusted += 1
                     continue
                 value = separability_statistic(model, kind, (0, 1))
-                passes = bool(np.isfinite(value) and value < threshold)
-                if has:
-                    n_with, passed_with = n_with + 1, passed_with + passes
-                else:
-                    n_without, passed_without = n_without + 1, passed_without + passes
-        out[kind] = {"functions_with": n_with, "functions_without": n_without, "untrusted": untrusted,
-                     "false_negative_rate": 1 - passed_with / n_with if n_with else None,
-                     "false_positive_rate": passed_without / n_without if n_without else None}
+                tally.record(has, bool(np.isfinite(value) and value < threshold))
+        out[kind] = tally.rates()
     return out
 
 
