@@ -15,6 +15,10 @@ import threading
 from contextlib import contextmanager
 
 
+REPEAT_SECONDS = 0.05
+"""After the bound, the alarm repeats this often until the block ends."""
+
+
 class TimeBoundExceeded(Exception):
     """The block ran past its seconds."""
 
@@ -31,7 +35,8 @@ def within_seconds(seconds: float):
         raise TimeBoundExceeded(f"took longer than {seconds:g} s")
 
     previous = signal.signal(signal.SIGALRM, _exceeded)
-    signal.setitimer(signal.ITIMER_REAL, max(seconds, 1e-3))
+    # it repeats: an exception raised where Python swallows it (a gc callback) is raised again
+    signal.setitimer(signal.ITIMER_REAL, max(seconds, 1e-3), REPEAT_SECONDS)
     try:
         yield
     finally:
