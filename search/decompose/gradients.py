@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from search.decompose.smooth_model import quadratic_fits
+from search.decompose.smooth_model import quadratic_fits, quadratic_neighbours
 
 N_PROBES = 600
 """Points at which the gradient is estimated."""
@@ -55,7 +55,7 @@ def estimate_gradients(X: np.ndarray, y: np.ndarray, rng: np.random.Generator,
     from scipy.spatial import cKDTree
 
     n, d = X.shape
-    k = _neighbours(d)
+    k = quadratic_neighbours(d)
     if n < max(MIN_ROWS, 2 * k + 1):
         return None
     scale = X.std(axis=0)
@@ -69,8 +69,3 @@ def estimate_gradients(X: np.ndarray, y: np.ndarray, rng: np.random.Generator,
     large = coefficients[:, 1:1 + d]
     disagreement = np.linalg.norm(small - large, axis=1) / np.maximum(np.linalg.norm(large, axis=1), 1e-300)
     return Gradients(X[probes], large / scale, coefficients[:, 0], float(np.median(disagreement)))
-
-
-def _neighbours(d: int) -> int:
-    """Neighbours of one local quadratic fit: twice its coefficients."""
-    return 2 * (1 + d + d * (d + 1) // 2)

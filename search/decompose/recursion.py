@@ -149,7 +149,7 @@ def _time_for_a_sub_fit(deadline: float | None) -> bool:
 def _apply_symmetries(problem: SubProblem, gradients, knowledge, tried: dict):
     names = problem.names
     pairs = _admissible_pairs(names, knowledge)
-    positive = np.all(problem.X > 0, axis=0) | np.all(problem.X < 0, axis=0)
+    positive = problem.one_signed
     tried["translational"] = tried.get("translational", 0) + len(pairs)
     tried["scaling"] = tried.get("scaling", 0) + sum(bool(positive[a] and positive[b]) for a, b in pairs)
     chosen = disjoint(symmetries(gradients, pairs, positive=positive))
@@ -168,7 +168,7 @@ def _apply_symmetries(problem: SubProblem, gradients, knowledge, tried: dict):
 
 
 def _apply_power_factors(problem: SubProblem, gradients, tried: dict):
-    positive = np.all(problem.X > 0, axis=0) | np.all(problem.X < 0, axis=0)
+    positive = problem.one_signed
     tried["power"] = tried.get("power", 0) + int(positive.sum())
     factors = power_factors(gradients, problem.X, problem.y, positive)
     if not factors or len(factors) >= len(problem.names):  # a pure monomial: the seeds have it
@@ -184,9 +184,9 @@ def _apply_power_factors(problem: SubProblem, gradients, tried: dict):
 def _apply_combination(problem: SubProblem, gradients, tried: dict):
     """The problem in one input when the target is a function of one
     monomial of all its inputs (``search.decompose.combination``)."""
-    positive = np.all(problem.X > 0, axis=0) | np.all(problem.X < 0, axis=0)
     if len(problem.names) < 2:
         return problem, []
+    positive = problem.one_signed
     tried["single combination"] = tried.get("single combination", 0) + 1
     found = single_combination(gradients, problem.X, problem.y, positive)
     if found is None:

@@ -72,7 +72,7 @@ def best_separation(problem: SubProblem, operators, rng, deadline: float | None,
     transform of it that has one (those whose inverse operator the fit may
     use), the most certain split of it; or None.  The transforms are asked
     in turn until ``deadline``; ``model``, if given, is the target's."""
-    best, best_margin, smallest_error = None, 1.0, np.inf
+    smallest_error = np.inf
     for transform in TRANSFORMS:
         if deadline is not None and time.perf_counter() > deadline:
             break
@@ -90,16 +90,14 @@ def best_separation(problem: SubProblem, operators, rng, deadline: float | None,
             continue
         tried[f"separability of {transform.name}"] = len(list(splits(len(problem.names))))
         found = separations(model, deadline)
-        if found and found[0][2] / threshold < best_margin:
+        if found:
             kind, group, statistic = found[0]
-            best_margin = statistic / threshold
-            best = Separation(transform, model, kind, group, 1.0 - best_margin)
-            break
+            return Separation(transform, model, kind, group, 1.0 - statistic / threshold)
     if np.isfinite(smallest_error) and smallest_error > MAX_MODEL_ERROR:
         tried.setdefault("skipped", []).append(
             f"separability not asked: the smooth model's held-out error is {smallest_error:.1%} of the target's "
             f"spread (noise; trusted up to {MAX_MODEL_ERROR:.1%})")
-    return best
+    return None
 
 
 def side_problems(separation: Separation, problem: SubProblem, side_a, side_b, rng) -> tuple[SubProblem, tuple]:

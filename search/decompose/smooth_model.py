@@ -44,7 +44,7 @@ class SmoothModel:
     (the target's median absolute deviation)."""
 
     def __init__(self, X: np.ndarray, y: np.ndarray, rng: np.random.Generator):
-        self.X, self.y = X, y
+        self.X = X
         self.spread = float(np.median(np.abs(y - np.median(y)))) or 1.0
         held = np.zeros(len(y), dtype=bool)
         held[rng.choice(len(y), size=max(1, int(VALIDATION_SHARE * len(y))), replace=False)] = True
@@ -74,7 +74,7 @@ def local_quadratic(X: np.ndarray, y: np.ndarray):
     scale[scale == 0] = 1.0
     tree = cKDTree(X / scale)
     d = X.shape[1]
-    k = min(len(y) - 1, 2 * (1 + d + d * (d + 1) // 2))
+    k = min(len(y) - 1, quadratic_neighbours(d))
 
     def predict(points: np.ndarray, leave_out: bool = False) -> np.ndarray:
         """Values at ``points``; ``leave_out`` skips each point's nearest row
@@ -84,6 +84,11 @@ def local_quadratic(X: np.ndarray, y: np.ndarray):
         return quadratic_fits(tree.data, y, U, near[:, 1:] if leave_out else near)[:, 0]
 
     return predict
+
+
+def quadratic_neighbours(d: int) -> int:
+    """Rows of one local quadratic fit in ``d`` inputs: twice its coefficients."""
+    return 2 * (1 + d + d * (d + 1) // 2)
 
 
 def quadratic_fits(U: np.ndarray, y: np.ndarray, centres: np.ndarray, near: np.ndarray) -> np.ndarray:

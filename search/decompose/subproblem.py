@@ -40,6 +40,12 @@ class SubProblem:
     def X(self) -> np.ndarray:
         return np.column_stack(list(self.columns.values()))
 
+    @property
+    def one_signed(self) -> np.ndarray:
+        """Per input, whether it keeps one sign (powers and ratios of it are safe)."""
+        X = self.X
+        return np.all(X > 0, axis=0) | np.all(X < 0, axis=0)
+
     def original_law(self, law: Expr) -> Expr:
         """A law of this problem, in the original inputs."""
         law = substitute(law, self.back)
