@@ -92,7 +92,8 @@ def initial_seeds(columns: dict, y: np.ndarray, operators=(), deadline: float | 
     """
     from search.product_seeds import product_seeds
     from search.relevance import relevant_inputs
-    from search.sparse_seeds import factored_sum_seeds, transformed_sum_seeds
+    from search.factored_seeds import factored_sum_seeds
+    from search.sparse_seeds import transformed_sum_seeds
 
     seeds = [var(n) for n in columns]
     seeds += power_law_seeds(columns, y)

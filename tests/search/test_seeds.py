@@ -7,7 +7,8 @@ from hypo.operators import DEFAULT_OPERATORS
 from hypo.scoring import Scorer
 from search.product_seeds import product_seeds
 from search.seeds import initial_seeds, power_law_seeds
-from search.sparse_seeds import factored_sum_seeds, sparse_sum_seeds, transformed_sum_seeds
+from search.factored_seeds import factored_sum_seeds
+from search.sparse_seeds import sparse_sum_seeds, transformed_sum_seeds
 
 
 def columns(names, seed=0, low=1.0, high=5.0, n_rows=200):
