@@ -67,10 +67,13 @@ class Tally:
 
     def __init__(self):
         self.n_with = self.passed_with = self.n_without = self.passed_without = self.untrusted = 0
+        self.right = 0
 
-    def record(self, has: bool, passes: bool) -> None:
+    def record(self, has: bool, passes: bool, right: bool = False) -> None:
+        """One function; ``right``: a pass also found what it should (an exponent)."""
         if has:
             self.n_with, self.passed_with = self.n_with + 1, self.passed_with + passes
+            self.right += bool(passes and right)
         else:
             self.n_without, self.passed_without = self.n_without + 1, self.passed_without + passes
 
@@ -78,6 +81,9 @@ class Tally:
         return {"functions_with": self.n_with, "functions_without": self.n_without, "untrusted": self.untrusted,
                 "false_negative_rate": 1 - self.passed_with / self.n_with if self.n_with else None,
                 "false_positive_rate": self.passed_without / self.n_without if self.n_without else None}
+
+    def rates_with_exponents(self) -> dict:
+        return {**self.rates(), "wrong_exponent_rate": 1 - self.right / max(self.passed_with, 1)}
 
 
 SYMMETRIC = {"translational": lambda a, b: a - b, "scaling": lambda a, b: a / b}
@@ -170,7 +176,7 @@ def power_factor_rates(noise: float, seed: int = 0, repeats: int = 2) -> dict:
     with its exponent, and not in the second."""
     rng = np.random.default_rng(seed)
     exponents = (0.5, -0.5, 1.0, -1.0, 2.0, 3.0)
-    counts = {"with": 0, "found": 0, "right_exponent": 0, "without": 0, "false": 0, "untrusted": 0}
+    tally = Tally()
     for (index, template), (repeat, e), _ in itertools.product(enumerate(TEMPLATES), enumerate(exponents),
                                                                  range(repeats)):
         X = rng.uniform(1, 5, (1000, 4))
@@ -181,20 +187,11 @@ def power_factor_rates(noise: float, seed: int = 0, repeats: int = 2) -> dict:
             y = y + noise * np.sqrt(np.mean(y**2)) * rng.normal(size=len(y))
             gradients = estimate_gradients(X, y, np.random.default_rng(index))
             if gradients.error > MAX_ERROR:
-                counts["untrusted"] += 1
+                tally.untrusted += 1
                 continue
             found = [factor for factor in power_factors(gradients, X, y, np.ones(4, bool)) if factor.index == 0]
-            if has:
-                counts["with"] += 1
-                counts["found"] += bool(found)
-                counts["right_exponent"] += bool(found and float(found[0].exponent) == e)
-            else:
-                counts["without"] += 1
-                counts["false"] += bool(found)
-    return {"functions_with": counts["with"], "functions_without": counts["without"],
-            "untrusted": counts["untrusted"], "false_negative_rate": 1 - counts["found"] / counts["with"],
-            "false_positive_rate": counts["false"] / counts["without"],
-            "wrong_exponent_rate": 1 - counts["right_exponent"] / max(counts["found"], 1)}
+            tally.record(has, bool(found), bool(found) and float(found[0].exponent) == e)
+    return tally.rates_with_exponents()
 
 
 OUTER = (np.tanh, np.sin, lambda u: u / (1 + u**2), lambda u: np.exp(-u), np.log1p, lambda u: np.sqrt(1 + u**2),
@@ -211,7 +208,7 @@ def combination_rates(noise: float, seed: int = 0, repeats: int = 4) -> dict:
     combination): the test should pass on the first and fail on the others;
     a pass must also find the exponents (of u or of a power of it)."""
     rng = np.random.default_rng(seed)
-    counts = {"with": 0, "found": 0, "right": 0, "without": 0, "false": 0, "untrusted": 0}
+    tally = Tally()
     for (index, outer), powers, repeat in itertools.product(enumerate(OUTER), COMBINATIONS, range(repeats)):
         X = rng.uniform(1, 5, (1000, 3))
         u = np.prod([X[:, i] ** e for i, e in powers.items()], axis=0)
@@ -221,22 +218,13 @@ def combination_rates(noise: float, seed: int = 0, repeats: int = 4) -> dict:
             y = y + noise * np.sqrt(np.mean(y**2)) * rng.normal(size=len(y))
             gradients = estimate_gradients(X, y, np.random.default_rng(index))
             if gradients.error > MAX_ERROR:
-                counts["untrusted"] += 1
+                tally.untrusted += 1
                 continue
             found = single_combination(gradients, X, y, np.ones(3, dtype=bool))
-            if has:
-                counts["with"] += 1
-                counts["found"] += found is not None
-                # any power of u is as good a combination: the exponents must be proportional
-                ratios = [float(found[0][i]) / e for i, e in powers.items()] if found is not None else [0.0, 1.0]
-                counts["right"] += bool(np.allclose(ratios, ratios[0]))
-            else:
-                counts["without"] += 1
-                counts["false"] += found is not None
-    return {"functions_with": counts["with"], "functions_without": counts["without"],
-            "untrusted": counts["untrusted"], "false_negative_rate": 1 - counts["found"] / counts["with"],
-            "false_positive_rate": counts["false"] / counts["without"],
-            "wrong_exponent_rate": 1 - counts["right"] / max(counts["found"], 1)}
+            # any power of u is as good a combination: the exponents must be proportional
+            ratios = [float(found[0][i]) / e for i, e in powers.items()] if found is not None else [0.0, 1.0]
+            tally.record(has, found is not None, bool(np.allclose(ratios, ratios[0])))
+    return tally.rates_with_exponents()
 
 
 def _rate(value) -> str:
