@@ -7,8 +7,9 @@ One decomposition takes up to three steps, each on what the last left:
    makes a new input ``a - b`` in their place, a scaling one ``a / b``
    (three coordinate differences become three inputs);
 2. power-law factors: ``y = x**e * T(rest)`` divides the target by ``x**e``
-   and drops ``x``; then, if what is left is ``F(u)`` of one monomial ``u``
-   of all its inputs, ``u`` becomes the only input;
+   and drops ``x`` (steps 1 and 2 repeat while they find factors: fewer
+   inputs sharpen the local fits); then, if what is left is ``F(u)`` of one
+   monomial ``u`` of all its inputs, ``u`` becomes the only input;
 3. when neither applied, a separable law, ``g(A) + h(B)`` or
    ``g(A) * h(B)``, of the target or of ``y**2``, ``sqrt(y)``, ``1/y``,
    ``asin(y)``, ``acos(y)`` (``search.decompose.separable``): the smooth
@@ -55,6 +56,9 @@ N_SIDE_LAWS = 4
 
 TEST_SHARE = 0.25
 """Share of the decomposition's time the separability tests may take."""
+
+MAX_ROUNDS = 3
+"""Rounds of symmetries and power-law factors in one decomposition."""
 
 MIN_SECONDS = 1.0
 """Shortest sub-fit worth starting."""
@@ -109,17 +113,7 @@ def decomposed_laws(X: np.ndarray, y: np.ndarray, names: tuple[str, ...], target
     model = SmoothModel(problem.X, problem.y, rng)
     if clean_deadline is not None and model.error <= MAX_MODEL_ERROR:
         deadline = clean_deadline if deadline is None else max(deadline, clean_deadline)
-    if gradients.error > MAX_ERROR:
-        _skipped(tried, f"symmetries not sought: the local fits' gradients disagree by {gradients.error:.0%} "
-                        f"(noisy or rapidly varying data; trusted up to {MAX_ERROR:.0%})")
-    problem, applied = _apply_symmetries(problem, gradients, knowledge, tried)
-    if applied:
-        gradients = estimate_gradients(problem.X, problem.y, rng)
-    if gradients is not None:
-        problem, factors = _apply_power_factors(problem, gradients, tried)
-        applied += factors
-        if factors:
-            gradients = estimate_gradients(problem.X, problem.y, rng)
+    problem, gradients, applied = _symmetries_and_factors(problem, gradients, knowledge, tried, rng)
     if gradients is not None:
         problem, combined = _apply_combination(problem, gradients, tried)
         applied += combined
@@ -127,6 +121,31 @@ def decomposed_laws(X: np.ndarray, y: np.ndarray, names: tuple[str, ...], target
         laws = _solved(problem, knowledge, deadline, max_evals, seed, fit_options, applied, N_LAWS)
         return [problem.original_law(law) for law in laws], applied
     return _separable_laws(problem, knowledge, rng, deadline, max_evals, seed, fit_options, tried, model)
+
+
+def _symmetries_and_factors(problem: SubProblem, gradients, knowledge, tried: dict, rng):
+    """Symmetries, then power-law factors, again while either finds one:
+    with fewer inputs the local fits grow sharper, so a symmetry hidden
+    by six inputs' curvature (III.9.52's ``omega - omega_0`` beside three
+    factors) shows once the factors are gone."""
+    applied = []
+    for _ in range(MAX_ROUNDS):
+        if gradients.error > MAX_ERROR:
+            _skipped(tried, f"symmetries among {', '.join(problem.names)} not sought: the local fits' gradients "
+                            f"disagree by {gradients.error:.0%} (noisy or rapidly varying data; trusted up to "
+                            f"{MAX_ERROR:.0%})")
+        problem, found = _apply_symmetries(problem, gradients, knowledge, tried)
+        if found:
+            gradients = estimate_gradients(problem.X, problem.y, rng)
+        if gradients is None:
+            return problem, None, applied + found
+        problem, factors = _apply_power_factors(problem, gradients, tried)
+        if factors:
+            gradients = estimate_gradients(problem.X, problem.y, rng)
+        applied += found + factors
+        if not factors or gradients is None:
+            break
+    return problem, gradients, applied
 
 
 class SubFitInterrupted(KeyboardInterrupt):

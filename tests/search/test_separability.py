@@ -107,6 +107,25 @@ def test_gravity_is_solved_from_differences_and_power_factors():
     assert any(np.allclose(evaluate(law, c), y, rtol=1e-6) for law in laws)
 
 
+def test_a_symmetry_hidden_among_many_inputs_shows_once_the_power_factors_are_gone():
+    """III.9.52's shape: with three factors beside it the local fits cannot
+    see that the sinc depends on ``w - w0`` only; a second round, on the
+    three inputs left, does."""
+    rng = np.random.default_rng(0)
+    names = ("p", "E", "t", "h", "w", "w0")
+    X = np.column_stack([rng.uniform(1, 3 if name in "pEth" else 5, 1500) for name in names])
+    c = dict(zip(names, X.T))
+    u = (c["w"] - c["w0"]) * c["t"] / 2
+    y = c["p"] * c["E"] * c["t"] / c["h"] * np.sin(u) ** 2 / u**2
+    tried = {}
+    laws, applied = decomposed_laws(X, y, names, "P", Knowledge.empty(), np.random.default_rng(0), None, 4_000, 0,
+                                    {"max_size": 30}, tried=tried)
+    assert any("p, E, t, h, w, w0 not sought" in reason for reason in tried["skipped"])  # the first round could not
+    assert {d.inputs[0] for d in applied if d.kind == "power"} == {"p", "E", "h"}
+    assert [d.inputs for d in applied if d.kind == "translational"] == [("w", "w0")]
+    assert applied[-1].kind == "translational"  # found after the factors
+
+
 def test_a_product_of_two_groups_is_solved_from_its_two_sides():
     X = inputs()
     names = ("a", "b", "c", "d")
