@@ -33,7 +33,7 @@ from search.decompose.combination import single_combination  # noqa: E402
 from search.decompose.gradients import estimate_gradients  # noqa: E402
 from search.decompose.separability import power_factors, separability_statistic, threshold_for  # noqa: E402
 from search.decompose.smooth_model import SmoothModel  # noqa: E402
-from search.decompose.symmetry import MAX_ERROR, THRESHOLD, statistic  # noqa: E402
+from search.decompose.symmetry import MAX_ERROR, statistic, threshold_for  # noqa: E402
 
 TEMPLATES = (
     lambda u, v, w: u * v + w,
@@ -107,7 +107,7 @@ def rates(noise: float, seed: int = 0) -> dict:
                         tally.untrusted += 1
                         continue
                     value = statistic(gradients, kind, 0, 1)
-                    tally.record(symmetric, bool(np.isfinite(value) and value < THRESHOLD))
+                    tally.record(symmetric, bool(np.isfinite(value) and value < threshold_for(gradients)))
         out[kind] = tally.rates()
     return out
 

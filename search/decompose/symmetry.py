@@ -20,10 +20,16 @@ import numpy as np
 from search.decompose.gradients import Gradients
 
 THRESHOLD = 0.1
-"""Largest statistic that passes.  On generated laws true symmetries give
-0.02-0.05 (the local fits' curvature bias) at noise 0 and up to 0.08 at 1%
-noise, absent ones 0.16 and up; ``bench/symmetry_tests.py`` measures the
-error rates this threshold gives."""
+"""Largest statistic that passes on exact gradients; noisier ones allow
+:data:`ERROR_SLOPE` times their error more.  On the generated laws of
+``bench/symmetry_tests.py`` true symmetries give medians of 0.01-0.03 at
+noise 0 and 0.03-0.06 at 1% noise (scaling: 5% of them above 0.16), absent
+ones 0.6 and up (5% quantile): the bench measures the error rates."""
+
+ERROR_SLOPE = 0.5
+"""Allowance per unit of the gradients' own error: at 1% noise a fixed
+threshold of 0.1 missed 17.5% of the scaling symmetries, this one 4.5%,
+with no false positive added at either noise level."""
 
 MAX_ERROR = 0.3
 """Gradients whose two neighbourhood sizes disagree by more than this
@@ -54,7 +60,7 @@ class Symmetry:
 def threshold_for(gradients: Gradients) -> float | None:
     """The statistic below which a test passes, or None when the gradients
     are too noisy to test anything."""
-    return THRESHOLD if gradients.error <= MAX_ERROR else None
+    return THRESHOLD + ERROR_SLOPE * gradients.error if gradients.error <= MAX_ERROR else None
 
 
 def statistic(gradients: Gradients, kind: str, first: int, second: int) -> float:
