@@ -25,8 +25,8 @@ from hypo.expr import const
 from hypo.final_laws import final_laws, pareto_front, readable_within
 from hypo.fit_inputs import (check_declared_signs, check_magnitudes, check_operators, load_knowledge_argument,
                               noise_model_of, row_weights, split_sigma_column)
-from hypo.phases import (FitContext, kept_laws, sampling_phase, search_phase, seed_phase, with_world_model,
-                         world_model_proposer)
+from hypo.phases import (FitContext, kept_laws, sampling_phase, search_phase, seed_phase, with_subterm_sums,
+                         with_world_model, world_model_proposer)
 from hypo.memory import BASE_BYTES, default_max_memory
 from hypo.posterior import log_posterior_of
 from hypo.result import FitResult, Law
@@ -220,6 +220,7 @@ def _fit(data, target, knowledge, features, time_limit, max_evals, seed, max_siz
     # the phases of hypo.schedule.SCHEDULE, in order
     seeds = seed_phase(context)
     kernel = EvolutionKernel(space, scorer, EvolutionConfig(), prior=prior, adaptive=max_evals is None)
+    sums_kernel = kernel = with_subterm_sums(context, kernel)
     proposer = None
     if world_model:
         proposer = world_model_proposer(context, max_size, time_limit, seeds)
@@ -259,6 +260,7 @@ def _fit(data, target, knowledge, features, time_limit, max_evals, seed, max_siz
         stats["decompositions"] = [decomposition.to_dict() for decomposition in context.decompositions]
     if context.decomposition_tests:
         stats["decomposition_tests"] = dict(context.decomposition_tests)
+    stats["subterm_sums"] = sums_kernel.summary(law_keys)
     if proposer is not None:
         stats["world_model_proposed"] = kernel.n_world_model_proposed
         stats["world_model_entered"] = kernel.n_world_model_entered

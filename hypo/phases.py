@@ -67,19 +67,36 @@ class FitContext:
     """How many tests of each kind were asked (``search.decompose``)."""
 
 
+def _dimensions(context: FitContext):
+    """Dimension vectors of the inputs and of the target when every column
+    has units and fitted constants are pure numbers; else (None, None)."""
+    knowledge = context.knowledge
+    units = {name: variable.units for name, variable in knowledge.variables.items()}
+    units.update({name: constant.units for name, constant in knowledge.constants.items()})
+    dimensions = declared_dimensions(units, [*context.features, context.dataset.target])
+    if dimensions is None or knowledge.fitted_constants == "free":
+        return None, None
+    return dimensions, dimensions.pop(context.dataset.target)
+
+
+def with_subterm_sums(context: FitContext, kernel):
+    """``kernel`` with sums of its best laws' pieces (``search.subterm_kernel``)."""
+    from search.subterm_kernel import SubtermSumsKernel
+
+    dimensions, target_dimension = _dimensions(context)
+    return SubtermSumsKernel(kernel, context.scorer, context.operator_names, dimensions, target_dimension)
+
+
 def seed_phase(context: FitContext) -> list:
     """Starting laws: first from the Buckingham-pi groups when every column
     has units (half the seed time), then from the inputs themselves.  Under an
     evaluation budget the seeds take at most their share of it."""
-    clock, scorer, knowledge = context.clock, context.scorer, context.knowledge
+    clock, scorer = context.clock, context.scorer
     end = phase("seeds").end
     seeds = []
-    units = {name: variable.units for name, variable in knowledge.variables.items()}
-    units.update({name: constant.units for name, constant in knowledge.constants.items()})
-    dimensions = declared_dimensions(units, [*context.features, context.dataset.target])
+    dimensions, target_dimension = _dimensions(context)
     try:
-        if dimensions is not None and knowledge.fitted_constants != "free":
-            target_dimension = dimensions.pop(context.dataset.target)
+        if dimensions is not None:
             seeds += pi_seeds(scorer.fit_columns, scorer.fit_y, dimensions, target_dimension,
                               context.operator_names, clock.deadline(end / 2))
         seeds += initial_seeds(scorer.fit_columns, scorer.fit_y, context.operator_names, clock.deadline(end))
@@ -225,4 +242,4 @@ def with_world_model(kernel, proposer, scorer: Scorer):
 
 
 __all__ = ["FitContext", "HallOfFame", "mcmc_summary", "sampling_phase", "search_phase", "seed_phase",
-           "with_world_model", "world_model_proposer"]
+           "with_subterm_sums", "with_world_model", "world_model_proposer"]

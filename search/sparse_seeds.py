@@ -136,7 +136,13 @@ def _refine(matrix, target, chosen: list[int], error: float, scale: float) -> tu
 
 
 def _best_pair(matrix: np.ndarray, target: np.ndarray, candidates: np.ndarray) -> list[int]:
-    """The two ``candidates`` that together fit ``target`` best, all pairs at once.
+    """The two ``candidates`` that together fit ``target`` best."""
+    return best_pairs(matrix, target, candidates, 1)[0]
+
+
+def best_pairs(matrix: np.ndarray, target: np.ndarray, candidates: np.ndarray, count: int) -> list[list[int]]:
+    """The ``count`` pairs of ``candidates`` that together fit ``target``
+    best, best first, all pairs scored at once.
 
     For unit columns, the error left by columns i and j is
     ``|t|^2 - (a_i^2 + a_j^2 - 2 g_ij a_i a_j) / (1 - g_ij^2)`` with
@@ -148,9 +154,10 @@ def _best_pair(matrix: np.ndarray, target: np.ndarray, candidates: np.ndarray) -
     with np.errstate(all="ignore"):
         explained = (a[:, None] ** 2 + a[None, :] ** 2 - 2 * gram * a[:, None] * a[None, :]) / (1 - gram**2)
     explained[~np.isfinite(explained) | (np.abs(gram) > 1 - 1e-9)] = -np.inf
-    np.fill_diagonal(explained, -np.inf)
-    i, j = np.unravel_index(np.argmax(explained), explained.shape)
-    return [int(candidates[i]), int(candidates[j])]
+    explained[np.tril_indices(len(candidates))] = -np.inf
+    order = np.argsort(-explained, axis=None, kind="stable")[:count]
+    pairs = [np.unravel_index(index, explained.shape) for index in order if np.isfinite(explained.flat[index])]
+    return [[int(candidates[i]), int(candidates[j])] for i, j in pairs] or [[int(candidates[0]), int(candidates[1])]]
 
 
 def _best_triple(matrix: np.ndarray, target: np.ndarray, ranked: np.ndarray) -> tuple[list[int], float]:
