@@ -13,7 +13,7 @@ import time
 import warnings
 from dataclasses import replace
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -21,7 +21,7 @@ import pandas as pd
 from hypo.data import Dataset, load_dataset
 from hypo.devices import resolve_device
 from hypo.errors import HypoError
-from hypo.expr import const
+from hypo.expr import Expr, const
 from hypo.final_laws import final_laws, pareto_front, readable_within
 from hypo.fit_inputs import (check_declared_signs, check_magnitudes, check_operators, load_knowledge_argument,
                               noise_model_of, row_weights, split_sigma_column)
@@ -29,6 +29,7 @@ from hypo.phases import (FitContext, kept_laws, sampling_phase, search_phase, se
                          with_world_model, world_model_proposer)
 from hypo.memory import BASE_BYTES, default_max_memory
 from hypo.posterior import log_posterior_of
+from hypo.printing import parse
 from hypo.result import FitResult, Law
 from hypo.schedule import READING_SHARE, Clock, phase
 from hypo.scoring import Scorer, ScorerLimits
@@ -51,7 +52,8 @@ def fit(data: str | Path | pd.DataFrame, target: str, knowledge: str | Path | Kn
         noise: str = "gaussian", sigma: float | None = None, sigma_column: str | None = None,
         mcmc: bool = True, world_model: bool = False, structure_prior: StructurePrior | None = None,
         progress: bool | Callable[[Progress], None] | None = None, stop_early: bool = True,
-        device: str | None = "auto", max_memory: float | None = None, decompose: bool = True) -> FitResult:
+        device: str | None = "auto", max_memory: float | None = None, decompose: bool = True,
+        start_laws: Sequence[str | Expr] | None = None) -> FitResult:
     """Search for the laws that explain ``target``.
 
     Parameters
@@ -132,6 +134,13 @@ def fit(data: str | Path | pd.DataFrame, target: str, knowledge: str | Path | Kn
         with more rows than that allows (``hypo.memory``: about four times
         the data's size, beside a gigabyte for the code) are fitted on a
         uniform random sample of their rows, with a note.
+    start_laws : sequence of str or Expr, optional
+        Laws to score before the search, in the data's column names: say,
+        another engine's hall of fame (``hypo.pysr_bridge``).  Their
+        constants are refitted, the hard rules drop those that break them,
+        and the posterior ranks the rest among hypo's own;
+        ``stats["start_laws"]`` says how many were given, obeyed the rules
+        and are among the reported laws.
 
     Returns
     -------
@@ -157,19 +166,19 @@ def fit(data: str | Path | pd.DataFrame, target: str, knowledge: str | Path | Kn
         with ProgressDisplay() as report:
             return fit(data, target, knowledge, features, time_limit, max_evals, seed, max_size, operators, errors,
                        noise, sigma, sigma_column, mcmc, world_model, structure_prior, report, stop_early, device,
-                       max_memory, decompose)
+                       max_memory, decompose, start_laws)
     # a candidate law that overflows or divides by zero is scored, not reported:
     # numpy's warnings about it would only alarm the user
     with threadpool_limits(limits=1), np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         return _fit(data, target, knowledge, features, time_limit, max_evals, seed, max_size, operators, errors,
                     noise, sigma, sigma_column, mcmc, world_model, structure_prior, progress, stop_early, device,
-                    max_memory, decompose)
+                    max_memory, decompose, start_laws)
 
 
 def _fit(data, target, knowledge, features, time_limit, max_evals, seed, max_size, operators, errors, noise, sigma,
          sigma_column, mcmc, world_model, structure_prior, progress, stop_early, device, max_memory,
-         decompose) -> FitResult:
+         decompose, start_laws) -> FitResult:
     started = time.perf_counter()  # the time limit covers the whole fit
     if time_limit is None and max_evals is None:
         raise HypoError("give a time limit or a maximum number of evaluations, or the search never stops")
@@ -203,6 +212,7 @@ def _fit(data, target, knowledge, features, time_limit, max_evals, seed, max_siz
     constants = {name: constant.value for name, constant in knowledge.constants.items()}
     columns = {**dataset.columns(), **{name: np.full(dataset.n_rows, value) for name, value in constants.items()}}
     search_features = (*dataset.feature_names, *constants)
+    start = _start_laws(start_laws, search_features)
     prior = _knowledge_prior(knowledge, dataset)
     weights = row_weights(dataset.y, errors)
     if posterior_model.sigma_rows is not None:
@@ -216,7 +226,8 @@ def _fit(data, target, knowledge, features, time_limit, max_evals, seed, max_siz
                         constraint=_hard_constraint(prior))
     clock = _phases_clock(started, time_limit, max_evals)
     context = FitContext(dataset, knowledge, scorer, space, prior, search_features, operator_names, rng, clock, seed,
-                         notes, _whole_fit_progress(progress, clock), stop_early, decompose=decompose)
+                         notes, _whole_fit_progress(progress, clock), stop_early, decompose=decompose,
+                         start_laws=start)
     # the phases of hypo.schedule.SCHEDULE, in order
     seeds = seed_phase(context)
     kernel = EvolutionKernel(space, scorer, EvolutionConfig(), prior=prior, adaptive=max_evals is None)
@@ -261,6 +272,10 @@ def _fit(data, target, knowledge, features, time_limit, max_evals, seed, max_siz
     if context.decomposition_tests:
         stats["decomposition_tests"] = dict(context.decomposition_tests)
     stats["subterm_sums"] = sums_kernel.summary(law_keys)
+    if start:
+        stats["start_laws"] = {"given": len(start), "obeying_rules": len(context.start_keys),
+                               "laws": sum(key in context.start_keys for key in law_keys),
+                               "best": bool(law_keys) and law_keys[0] in context.start_keys}
     if proposer is not None:
         stats["world_model_proposed"] = kernel.n_world_model_proposed
         stats["world_model_entered"] = kernel.n_world_model_entered
@@ -277,6 +292,16 @@ def _fit(data, target, knowledge, features, time_limit, max_evals, seed, max_siz
     training = _training_rows(dataset, seed)
     return FitResult(laws[0], laws, pareto, dataset.feature_names, dataset.target, stats, notes,
                      noise=noise_model, mcmc=diagnostics, data=training, constants=constants)
+
+
+def _start_laws(laws, feature_names) -> tuple[Expr, ...]:
+    """The given laws as trees, read in the data's column names and named
+    constants (a law using another name is a one-line error naming it)."""
+    if laws is None:
+        return ()
+    if isinstance(laws, (str, Expr)):
+        laws = [laws]
+    return tuple(law if isinstance(law, Expr) else parse(str(law), list(feature_names)) for law in laws)
 
 
 def _phases_clock(started: float, time_limit: float | None, max_evals: int | None) -> Clock:

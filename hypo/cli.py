@@ -41,36 +41,28 @@ def build_parser() -> argparse.ArgumentParser:
     fit = commands.add_parser("fit", help="search for laws explaining one column of a CSV file")
     fit.add_argument("data", help="CSV file with a header line")
     fit.add_argument("--target", required=True, help="column to explain")
-    fit.add_argument("--knowledge", help="knowledge file (YAML): units, allowed operators, rules")
-    fit.add_argument("--features", help="comma-separated columns the law may use (default: all others)")
-    fit.add_argument("--time-limit", type=float, default=60.0, help="seconds to search (default 60)")
-    fit.add_argument("--max-evals", type=int, help="stop after this many fitted structures")
-    fit.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    fit.add_argument("--max-size", type=int, default=30, help="largest law, in nodes (default 30)")
-    fit.add_argument("--errors", choices=("auto", "absolute", "relative"), default="auto",
-                     help="error model: relative suits data spanning orders of magnitude (default auto)")
-    fit.add_argument("--noise", choices=("gaussian", "student-t"), default="gaussian",
-                     help="noise distribution of the likelihood; student-t tolerates outliers (default gaussian)")
-    fit.add_argument("--sigma", type=float,
-                     help="known noise level of one row (relative to |y| with --errors relative); default: estimated")
-    fit.add_argument("--sigma-column", help="column holding each row's measurement uncertainty (not a feature)")
-    use = fit.add_mutually_exclusive_group()
-    use.add_argument("--world-model", dest="world_model", action="store_true", default=False,
-                     help="let the pretrained world model propose structures beside the evolution")
-    use.add_argument("--no-world-model", dest="world_model", action="store_false",
-                     help="do not use the world model (the default)")
-    fit.add_argument("--no-decompose", action="store_true",
-                     help="do not divide the problem along the data's symmetries (a - b, a / b) into smaller fits")
-    fit.add_argument("--no-mcmc", action="store_true",
-                     help="skip sampling the posterior with MCMC after the search")
-    fit.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
-                     help="where batches of constants are fitted: a GPU through torch (cuda), the compiled CPU "
-                          "kernels (cpu), or a GPU when one is there (auto, the default)")
-    fit.add_argument("--max-memory", type=float, metavar="GIB",
-                     help="memory the fit may use, in GiB (default: half the machine's); data with more rows than "
-                          "that allows are fitted on a uniform random sample of their rows")
+    _add_fit_options(fit)
+    fit.add_argument("--engine", choices=("hypo", "pysr"), default="hypo",
+                     help="search with hypo (the default), or with PySR (needs Julia) under the same knowledge, its "
+                          "laws then re-scored by hypo's posterior")
+    fit.add_argument("--start-laws", metavar="FILE",
+                     help="laws to score first: a PySR hall_of_fame.csv, or formulas in the column names, one per "
+                          "line")
     fit.add_argument("--output", help="write the result as JSON to this file")
     fit.add_argument("--quiet", action="store_true", help="no progress bar")
+    many = commands.add_parser("fit-many", help="fit every CSV of a folder or glob, or several targets of one file")
+    many.add_argument("data", help="a CSV file, a folder of CSV files, or a quoted glob such as 'runs/*.csv'")
+    targets = many.add_mutually_exclusive_group(required=True)
+    targets.add_argument("--target", help="column to explain in every file")
+    targets.add_argument("--targets", help="comma-separated columns, each explained by its own fit")
+    many.add_argument("--out-dir", default="hypo-results",
+                      help="folder for one result JSON per fit and summary.csv (default hypo-results)")
+    many.add_argument("--workers", type=int,
+                      help="fits at once, each in its own process (default: the machine's cores)")
+    many.add_argument("--scheduler", help="address of a running Dask scheduler (tcp://HOST:8786) to run the fits on")
+    many.add_argument("--force", action="store_true", help="redo fits whose result file already exists")
+    _add_fit_options(many)
+    many.add_argument("--quiet", action="store_true", help="no line per finished fit")
     world_model = commands.add_parser("world-model", help="pretrain the structure proposer on synthetic data")
     world_model_commands = world_model.add_subparsers(dest="world_model_command", required=True,
                                                       parser_class=_OneLineParser)
@@ -83,6 +75,39 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _add_fit_options(parser: argparse.ArgumentParser) -> None:
+    """The options of one fit, shared by ``fit`` and ``fit-many``."""
+    parser.add_argument("--knowledge", help="knowledge file (YAML): units, allowed operators, rules")
+    parser.add_argument("--features", help="comma-separated columns the law may use (default: all others)")
+    parser.add_argument("--time-limit", type=float, default=60.0, help="seconds to search (default 60)")
+    parser.add_argument("--max-evals", type=int, help="stop after this many fitted structures")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--max-size", type=int, default=30, help="largest law, in nodes (default 30)")
+    parser.add_argument("--errors", choices=("auto", "absolute", "relative"), default="auto",
+                        help="error model: relative suits data spanning orders of magnitude (default auto)")
+    parser.add_argument("--noise", choices=("gaussian", "student-t"), default="gaussian",
+                        help="noise distribution of the likelihood; student-t tolerates outliers (default gaussian)")
+    parser.add_argument("--sigma", type=float,
+                        help="known noise level of one row (relative to |y| with --errors relative); "
+                             "default: estimated")
+    parser.add_argument("--sigma-column", help="column holding each row's measurement uncertainty (not a feature)")
+    use = parser.add_mutually_exclusive_group()
+    use.add_argument("--world-model", dest="world_model", action="store_true", default=False,
+                        help="let the pretrained world model propose structures beside the evolution")
+    use.add_argument("--no-world-model", dest="world_model", action="store_false",
+                        help="do not use the world model (the default)")
+    parser.add_argument("--no-decompose", action="store_true",
+                        help="do not divide the problem along the data's symmetries (a - b, a / b) into smaller fits")
+    parser.add_argument("--no-mcmc", action="store_true",
+                        help="skip sampling the posterior with MCMC after the search")
+    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
+                        help="where batches of constants are fitted: a GPU through torch (cuda), the compiled CPU "
+                             "kernels (cpu), or a GPU when one is there (auto, the default)")
+    parser.add_argument("--max-memory", type=float, metavar="GIB",
+                        help="memory the fit may use, in GiB (default: half the machine's); data with more rows than "
+                             "that allows are fitted on a uniform random sample of their rows")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -90,6 +115,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "fit":
             return _fit(args, errors)
+        if args.command == "fit-many":
+            from hypo.fit_many_cli import fit_many
+            return fit_many(args, errors)
         if args.command == "world-model":
             return _train_world_model(args)
     except HypoError as error:
@@ -106,21 +134,15 @@ def _fit(args, errors: Console) -> int:
 
     if args.output:
         _check_writable(Path(args.output))
-    features = [f.strip() for f in args.features.split(",")] if args.features else None
-    max_memory = None
-    if args.max_memory is not None:
-        if not (math.isfinite(args.max_memory) and args.max_memory > BASE_BYTES / 2**30):
-            raise HypoError(f"--max-memory must be more than {BASE_BYTES / 2**30:g} GiB (what hypo itself needs), "
-                            f"got {args.max_memory:g}")
-        max_memory = args.max_memory * 2**30
+    settings = fit_settings(args)
+    if args.engine == "pysr" or args.start_laws:
+        from hypo.pysr_bridge import outside_laws
+
+        settings, notes = outside_laws(args.data, args.target, settings, args.engine == "pysr", args.start_laws)
+        for note in notes:
+            errors.print(f"hypo: note: {note}", markup=False, soft_wrap=True)
     with ProgressDisplay(errors, args.quiet) as report:
-        result = fit(args.data, target=args.target, knowledge=args.knowledge, features=features,
-                     time_limit=args.time_limit, max_evals=args.max_evals, seed=args.seed,
-                     max_size=args.max_size, errors=args.errors, noise=args.noise.replace("-", "_"),
-                     sigma=args.sigma, sigma_column=args.sigma_column, mcmc=not args.no_mcmc,
-                     world_model=args.world_model, device=args.device, max_memory=max_memory,
-                     decompose=not args.no_decompose,
-                     progress=report)
+        result = fit(args.data, target=args.target, progress=report, **settings)
     for note in result.notes:
         errors.print(f"hypo: note: {note}", markup=False, soft_wrap=True)
     _print_table(result)
@@ -131,6 +153,21 @@ def _fit(args, errors: Console) -> int:
             raise HypoError(f"cannot write {args.output} ({error.strerror}); the laws are printed above") from None
         errors.print(f"hypo: wrote {args.output}", markup=False, soft_wrap=True)
     return 0
+
+
+def fit_settings(args) -> dict:
+    """The keyword arguments of :func:`hypo.api.fit` that the options give."""
+    max_memory = None
+    if args.max_memory is not None:
+        if not (math.isfinite(args.max_memory) and args.max_memory > BASE_BYTES / 2**30):
+            raise HypoError(f"--max-memory must be more than {BASE_BYTES / 2**30:g} GiB (what hypo itself needs), "
+                            f"got {args.max_memory:g}")
+        max_memory = args.max_memory * 2**30
+    return dict(knowledge=args.knowledge, features=[f.strip() for f in args.features.split(",")] if args.features
+                else None, time_limit=args.time_limit, max_evals=args.max_evals, seed=args.seed,
+                max_size=args.max_size, errors=args.errors, noise=args.noise.replace("-", "_"), sigma=args.sigma,
+                sigma_column=args.sigma_column, mcmc=not args.no_mcmc, world_model=args.world_model,
+                device=args.device, max_memory=max_memory, decompose=not args.no_decompose)
 
 
 def _train_world_model(args) -> int:

@@ -255,9 +255,11 @@ def _choose_columns(columns: list, source: str, target: str, features: Sequence[
     """Return ``[*features, target]`` after checking every name exists."""
     names = [str(column) for column in columns]
     if target not in columns:
+        several = "," in str(target) and all(part.strip() in names for part in str(target).split(","))
+        advice = (f"one fit explains one column; fit several with hypo fit-many FILE --targets {target}"
+                  if several else f"the columns are: {_listed(names)}")
         raise DataError(
-            f'target column "{target}" not found{did_you_mean(target, names)}; '
-            f"the columns are: {_listed(names)}",
+            f'target column "{target}" not found{"" if several else did_you_mean(target, names)}; {advice}',
             path=source,
             column=str(target),
         )

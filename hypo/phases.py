@@ -65,6 +65,10 @@ class FitContext:
     """The decomposition steps applied, for the report."""
     decomposition_tests: dict = field(default_factory=dict)
     """How many tests of each kind were asked (``search.decompose``)."""
+    start_laws: tuple = ()
+    """Laws given to the fit (another engine's hall of fame), scored first."""
+    start_keys: frozenset = frozenset()
+    """Structure keys of the given laws that obey the hard rules."""
 
 
 def _dimensions(context: FitContext):
@@ -93,7 +97,9 @@ def seed_phase(context: FitContext) -> list:
     evaluation budget the seeds take at most their share of it."""
     clock, scorer = context.clock, context.scorer
     end = phase("seeds").end
-    seeds = []
+    seeds = list(context.start_laws)
+    if seeds:
+        context.start_keys = frozenset(score.key for score in scorer.score_batch(seeds) if score.is_valid)
     dimensions, target_dimension = _dimensions(context)
     try:
         if dimensions is not None:
