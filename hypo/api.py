@@ -18,6 +18,7 @@ from typing import Callable, Sequence
 import numpy as np
 import pandas as pd
 
+from hypo.cluster import start_search_cluster
 from hypo.data import Dataset, load_dataset
 from hypo.devices import resolve_device
 from hypo.errors import HypoError
@@ -25,8 +26,8 @@ from hypo.expr import Expr, const
 from hypo.final_laws import final_laws, pareto_front, readable_within
 from hypo.fit_inputs import (check_declared_signs, check_magnitudes, check_operators, load_knowledge_argument,
                               noise_model_of, row_weights, split_sigma_column)
-from hypo.phases import (FitContext, kept_laws, sampling_phase, search_phase, seed_phase, with_subterm_sums,
-                         with_world_model, world_model_proposer)
+from hypo.phases import (FitContext, kept_laws, sampling_phase, search_phase, seed_phase, seeds_explain,
+                         with_subterm_sums, with_world_model, world_model_proposer)
 from hypo.memory import BASE_BYTES, default_max_memory
 from hypo.posterior import log_posterior_of
 from hypo.printing import parse
@@ -37,6 +38,7 @@ from hypo.structure_prior import StructurePrior
 from knowledge import Knowledge
 from search.evolution import EvolutionConfig, EvolutionKernel
 from search.hall_of_fame import HallOfFame
+from search.islands import DaskIslandsKernel, IslandsWhenReady
 from search.run import Progress
 from search.space import SearchSpace
 
@@ -53,7 +55,8 @@ def fit(data: str | Path | pd.DataFrame, target: str, knowledge: str | Path | Kn
         mcmc: bool = True, world_model: bool = False, structure_prior: StructurePrior | None = None,
         progress: bool | Callable[[Progress], None] | None = None, stop_early: bool = True,
         device: str | None = "auto", max_memory: float | None = None, decompose: bool = True,
-        start_laws: Sequence[str | Expr] | None = None) -> FitResult:
+        start_laws: Sequence[str | Expr] | None = None, workers: int = 1,
+        scheduler: str | None = None) -> FitResult:
     """Search for the laws that explain ``target``.
 
     Parameters
@@ -141,6 +144,13 @@ def fit(data: str | Path | pd.DataFrame, target: str, knowledge: str | Path | Kn
         and the posterior ranks the rest among hypo's own;
         ``stats["start_laws"]`` says how many were given, obeyed the rules
         and are among the reported laws.
+    workers : int
+        Processes the evolution's islands run on (``search.islands``): above
+        one, a local Dask cluster of that many is started for the search
+        and the workers swap their best laws every quarter second.
+    scheduler : str, optional
+        Address of a running Dask scheduler (``tcp://host:8786``) whose
+        workers run the islands instead.
 
     Returns
     -------
@@ -166,19 +176,19 @@ def fit(data: str | Path | pd.DataFrame, target: str, knowledge: str | Path | Kn
         with ProgressDisplay() as report:
             return fit(data, target, knowledge, features, time_limit, max_evals, seed, max_size, operators, errors,
                        noise, sigma, sigma_column, mcmc, world_model, structure_prior, report, stop_early, device,
-                       max_memory, decompose, start_laws)
+                       max_memory, decompose, start_laws, workers, scheduler)
     # a candidate law that overflows or divides by zero is scored, not reported:
     # numpy's warnings about it would only alarm the user
     with threadpool_limits(limits=1), np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         return _fit(data, target, knowledge, features, time_limit, max_evals, seed, max_size, operators, errors,
                     noise, sigma, sigma_column, mcmc, world_model, structure_prior, progress, stop_early, device,
-                    max_memory, decompose, start_laws)
+                    max_memory, decompose, start_laws, workers, scheduler)
 
 
 def _fit(data, target, knowledge, features, time_limit, max_evals, seed, max_size, operators, errors, noise, sigma,
          sigma_column, mcmc, world_model, structure_prior, progress, stop_early, device, max_memory,
-         decompose, start_laws) -> FitResult:
+         decompose, start_laws, workers, scheduler) -> FitResult:
     started = time.perf_counter()  # the time limit covers the whole fit
     if time_limit is None and max_evals is None:
         raise HypoError("give a time limit or a maximum number of evaluations, or the search never stops")
@@ -189,6 +199,8 @@ def _fit(data, target, knowledge, features, time_limit, max_evals, seed, max_siz
         raise HypoError(f"max_evals must be a positive integer, got {max_evals!r}")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise HypoError(f"seed must be a non-negative integer, got {seed!r}")
+    if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or workers < 1:
+        raise HypoError(f"workers must be a positive number of processes, got {workers!r}")
     if isinstance(max_size, bool) or not isinstance(max_size, (int, np.integer)) or max_size < 1:
         raise HypoError(f"max_size must be a positive number of nodes (default 30), got {max_size!r}")
     if sigma_column is not None and features is not None and sigma_column not in features:
@@ -229,16 +241,28 @@ def _fit(data, target, knowledge, features, time_limit, max_evals, seed, max_siz
                          notes, _whole_fit_progress(progress, clock), stop_early, decompose=decompose,
                          start_laws=start)
     # the phases of hypo.schedule.SCHEDULE, in order
-    seeds = seed_phase(context)
-    kernel = EvolutionKernel(space, scorer, EvolutionConfig(), prior=prior, adaptive=max_evals is None)
-    sums_kernel = kernel = with_subterm_sums(context, kernel)
-    proposer = None
-    if world_model:
-        proposer = world_model_proposer(context, max_size, time_limit, seeds)
-        if proposer is not None:
-            kernel = with_world_model(kernel, proposer, scorer)
-    search_end = phase("search").end if mcmc else phase("sampling").end
-    outcome = search_phase(context, seeds, kernel, search_end)
+    cluster = start_search_cluster(workers, scheduler)  # starts beside the seeds
+    try:
+        seeds = seed_phase(context)
+        search_end = phase("search").end if mcmc else phase("sampling").end
+        kernel = evolution = EvolutionKernel(space, scorer, EvolutionConfig(), prior=prior,
+                                             adaptive=max_evals is None)
+        islands = None
+        if cluster is not None and not seeds_explain(context, seeds):
+            def on_workers(client):
+                return DaskIslandsKernel(evolution, client, None if scheduler else workers, notes.append,
+                                         deadline=clock.deadline(search_end))
+            kernel = islands = IslandsWhenReady(evolution, cluster, on_workers, notes, wait=time_limit is None)
+        sums_kernel = kernel = with_subterm_sums(context, kernel)
+        proposer = None
+        if world_model:
+            proposer = world_model_proposer(context, max_size, time_limit, seeds)
+            if proposer is not None:
+                kernel = with_world_model(kernel, proposer, scorer)
+        outcome = search_phase(context, seeds, kernel, search_end)
+    finally:
+        if cluster is not None:
+            cluster.close()
     if outcome.stop_reason == "interrupted" and outcome.hall_of_fame.best() is None:
         kept_laws(context, seeds, outcome.hall_of_fame)  # Ctrl-C before the seeds were scored
     diagnostics = None
@@ -272,6 +296,8 @@ def _fit(data, target, knowledge, features, time_limit, max_evals, seed, max_siz
     if context.decomposition_tests:
         stats["decomposition_tests"] = dict(context.decomposition_tests)
     stats["subterm_sums"] = sums_kernel.summary(law_keys)
+    if islands is not None:
+        stats["search_workers"] = islands.summary()
     if start:
         stats["start_laws"] = {"given": len(start), "obeying_rules": len(context.start_keys),
                                "laws": sum(key in context.start_keys for key in law_keys),

@@ -48,6 +48,10 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--start-laws", metavar="FILE",
                      help="laws to score first: a PySR hall_of_fame.csv, or formulas in the column names, one per "
                           "line")
+    fit.add_argument("--workers", type=int, default=1,
+                     help="processes the search's islands run on, a local Dask cluster when above 1 (default 1)")
+    fit.add_argument("--scheduler", help="address of a running Dask scheduler (tcp://HOST:8786) whose workers run "
+                                         "the search's islands")
     fit.add_argument("--output", help="write the result as JSON to this file")
     fit.add_argument("--quiet", action="store_true", help="no progress bar")
     many = commands.add_parser("fit-many", help="fit every CSV of a folder or glob, or several targets of one file")
@@ -141,8 +145,11 @@ def _fit(args, errors: Console) -> int:
         settings, notes = outside_laws(args.data, args.target, settings, args.engine == "pysr", args.start_laws)
         for note in notes:
             errors.print(f"hypo: note: {note}", markup=False, soft_wrap=True)
+    if args.workers < 1:
+        raise HypoError(f"--workers must be at least 1, got {args.workers}")
     with ProgressDisplay(errors, args.quiet) as report:
-        result = fit(args.data, target=args.target, progress=report, **settings)
+        result = fit(args.data, target=args.target, progress=report, workers=args.workers,
+                     scheduler=args.scheduler, **settings)
     for note in result.notes:
         errors.print(f"hypo: note: {note}", markup=False, soft_wrap=True)
     _print_table(result)

@@ -233,6 +233,12 @@ def world_model_proposer(context: FitContext, max_size: int, time_limit: float |
     return WorldModelProposer(model, dataset.X, dataset.y, dataset.feature_names, constraints, seed=context.seed)
 
 
+def seeds_explain(context: FitContext, seeds) -> bool:
+    """Whether a seed law fits to rounding precision: the search then ends at
+    once, and starting search workers would only cost seconds."""
+    return _explained(context.scorer, seeds)
+
+
 def _explained(scorer: Scorer, seeds) -> bool:
     """Whether a seed law already fits to rounding precision, so that
     loading and running the world model would cost time and find nothing

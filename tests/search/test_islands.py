@@ -1,0 +1,84 @@
+"""The evolution's islands on Dask workers (``search.islands``): the law is
+found, seeded runs with an evaluation budget repeat exactly, and a worker
+killed mid-fit costs nothing but its share of the time."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+
+import numpy as np
+import pandas as pd
+import psutil
+import pytest
+
+import hypo
+from hypo.api import fit
+
+pytest.importorskip("distributed")
+pytestmark = pytest.mark.slow
+
+
+def _data() -> pd.DataFrame:
+    """A law no seed explains, so the search (and its workers) must run."""
+    rng = np.random.default_rng(0)
+    x1, x2, x3 = rng.uniform(1, 3, (3, 300))
+    return pd.DataFrame({"x1": x1, "x2": x2, "x3": x3, "y": np.sin(x1 * x2) / (1 + x3**2) + x1})
+
+
+def _truth(frame: pd.DataFrame) -> np.ndarray:
+    return np.sin(frame.x1 * frame.x2) / (1 + frame.x3**2) + frame.x1
+
+
+def test_islands_on_two_workers_repeat_exactly_with_a_seed_and_an_evaluation_budget():
+    frame = _data()
+    runs = [fit(frame, "y", time_limit=None, max_evals=6000, workers=2, seed=3, mcmc=False, decompose=False)
+            for _ in range(2)]
+    assert runs[0].stats["evaluations"] == runs[1].stats["evaluations"] > 3000
+    assert runs[0].best.expression == runs[1].best.expression
+    assert [law.expression for law in runs[0].hypotheses] == [law.expression for law in runs[1].hypotheses]
+
+
+def test_islands_on_two_workers_find_a_law_the_seeds_do_not():
+    frame = _data()
+    result = fit(frame, "y", time_limit=40, workers=2, seed=1, mcmc=False, decompose=False)
+    assert np.allclose(result.predict(frame), _truth(frame), rtol=1e-6, atol=1e-9)
+    assert result.stats["search_workers"] == {"workers": 2, "lost": 0}
+    assert 0 < result.stats["new_structure_share"] <= 1  # the workers' engines reported their tallies
+
+
+def test_a_worker_killed_mid_fit_leaves_a_valid_result_within_the_time_limit(tmp_path):
+    frame = _data()
+    killed = []
+
+    def kill_a_worker():
+        """SIGKILL a worker once both are evolving (seconds of CPU beyond their start-up)."""
+        deadline = time.monotonic() + 18
+        while time.monotonic() < deadline and not killed:
+            time.sleep(0.25)
+            try:
+                workers = [p for p in psutil.Process().children(recursive=True)
+                           if "spawn_main" in " ".join(p.cmdline()) and p.cpu_times().user > 4.0]
+            except psutil.Error:
+                continue
+            if len(workers) >= 2:
+                os.kill(workers[0].pid, signal.SIGKILL)
+                killed.append(workers[0].pid)
+
+    killer = threading.Thread(target=kill_a_worker, daemon=True)
+    killer.start()
+    started = time.perf_counter()
+    result = fit(frame, "y", time_limit=20, workers=2, seed=2, mcmc=False, decompose=False, stop_early=False)
+    seconds = time.perf_counter() - started
+    killer.join()
+    assert killed, "no worker process was found to kill"
+    assert seconds < 20 * 1.1 + 5
+    assert any("worker was lost" in note for note in result.notes)
+    assert result.stats["search_workers"]["lost"] >= 1
+    path = tmp_path / "out.json"
+    result.save(path)
+    again = hypo.load(path)
+    assert np.all(np.isfinite(again.predict(frame)))
+    assert np.corrcoef(again.predict(frame), frame.y)[0, 1] > 0.9
