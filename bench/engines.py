@@ -31,7 +31,7 @@ class EngineUnavailable(RuntimeError):
 
 def fit_hypo(
     train: pd.DataFrame, target: str, time_limit: float, seed: int, *, noise: float = 0.0,
-    knowledge: str | None = None, world_model: bool = False, decompose: bool = True,
+    knowledge: str | None = None, world_model: bool = False, decompose: bool = True, workers: int = 1,
 ) -> tuple[str, dict]:
     """Run hypo; return its best expression and that law's posterior probability.
 
@@ -41,9 +41,10 @@ def fit_hypo(
     import hypo
 
     result = hypo.fit(train, target=target, knowledge=knowledge, time_limit=time_limit, seed=seed,
-                      progress=False, world_model=world_model, decompose=decompose)
+                      progress=False, world_model=world_model, decompose=decompose, workers=workers)
     extras = {"probability": float(result.best.posterior),
-              "decompositions": len(result.stats.get("decompositions", ()))}
+              "decompositions": len(result.stats.get("decompositions", ())),
+              "search_workers": result.stats.get("search_workers", {}).get("workers", 1)}
     if world_model:
         extras["world_model_best"] = bool(result.stats.get("world_model_best", False))
         extras["world_model_laws"] = int(result.stats.get("world_model_laws", 0))
@@ -60,6 +61,12 @@ def fit_hypo_without_decomposition(train: pd.DataFrame, target: str, time_limit:
                                    noise: float = 0.0, knowledge: str | None = None) -> tuple[str, dict]:
     """hypo without the symmetry sub-problems: the other arm of their ablation."""
     return fit_hypo(train, target, time_limit, seed, noise=noise, knowledge=knowledge, decompose=False)
+
+
+def fit_hypo_on_two_workers(train: pd.DataFrame, target: str, time_limit: float, seed: int, *,
+                            noise: float = 0.0, knowledge: str | None = None) -> tuple[str, dict]:
+    """hypo with the islands on two Dask workers: the other arm of the ``--workers`` ablation."""
+    return fit_hypo(train, target, time_limit, seed, noise=noise, knowledge=knowledge, workers=2)
 
 
 #: Operon's primitive set for the Feynman benchmark: the operators the FSRD
@@ -209,12 +216,14 @@ ENGINES: dict[str, Engine] = {
     "hypo": fit_hypo,
     "hypo-wm": fit_hypo_with_world_model,
     "hypo-nodc": fit_hypo_without_decomposition,
+    "hypo-w2": fit_hypo_on_two_workers,
     "pyoperon": fit_pyoperon,
     "gplearn": fit_gplearn,
 }
 
 #: The Python module each engine needs, to check availability before a run.
-ENGINE_MODULES = {"hypo": "hypo", "hypo-wm": "hypo", "hypo-nodc": "hypo", "pyoperon": "pyoperon", "gplearn": "gplearn"}
+ENGINE_MODULES = {"hypo": "hypo", "hypo-wm": "hypo", "hypo-nodc": "hypo", "hypo-w2": "hypo", "pyoperon": "pyoperon",
+                  "gplearn": "gplearn"}
 
 
 def get_engine(name: str) -> Engine:

@@ -269,10 +269,13 @@ def _fit(data, target, knowledge, features, time_limit, max_evals, seed, max_siz
     if mcmc and outcome.stop_reason != "interrupted":
         outcome, diagnostics = sampling_phase(context, outcome, clock.elapsed())
     report = (prior, positive_variables(knowledge, columns), constants)
+    refit_by, readable_by = clock.deadline(REFIT_END), clock.deadline(1.0)
+    if outcome.stop_reason == "interrupted":  # the user is waiting: a short report
+        soon = time.perf_counter() + INTERRUPTED_REPORT_SECONDS
+        refit_by, readable_by = min(refit_by or soon, soon), min(readable_by or soon, soon + 1.0)
     try:
-        laws, _, noise_sigma, law_keys = final_laws(scorer, outcome.hall_of_fame, *report,
-                                                    deadline=clock.deadline(REFIT_END))
-        laws = readable_within(laws, clock.deadline(1.0))
+        laws, _, noise_sigma, law_keys = final_laws(scorer, outcome.hall_of_fame, *report, deadline=refit_by)
+        laws = readable_within(laws, readable_by)
     except KeyboardInterrupt:  # Ctrl-C during the report: the best law alone (a second one ends the fit)
         best_only = HallOfFame()
         if outcome.hall_of_fame.best() is not None:
@@ -318,6 +321,10 @@ def _fit(data, target, knowledge, features, time_limit, max_evals, seed, max_siz
     training = _training_rows(dataset, seed)
     return FitResult(laws[0], laws, pareto, dataset.feature_names, dataset.target, stats, notes,
                      noise=noise_model, mcmc=diagnostics, data=training, constants=constants)
+
+
+INTERRUPTED_REPORT_SECONDS = 2.0
+"""After Ctrl-C, the refits and simplifications of the report get this long."""
 
 
 def _start_laws(laws, feature_names) -> tuple[Expr, ...]:

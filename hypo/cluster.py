@@ -45,6 +45,7 @@ def dask_client(workers: int | None = None, scheduler: str | None = None, close_
             # exception is swallowed: hypo's time bounds (a SIGALRM raising in the report) would not hold
             from distributed.gc import disable_gc_diagnosis
             disable_gc_diagnosis(force=True)
+            client.run(_ignore_ctrl_c)
     except RuntimeError as error:  # spawned workers re-import the caller's script
         raise HypoError(f"cannot start worker processes ({' '.join(str(error).split())}); from a script, call "
                         "hypo under if __name__ == '__main__':") from None
@@ -121,6 +122,15 @@ class SearchCluster:
             self._thread.join()
             self._stack.close()
         threading.Thread(target=close_when_started, daemon=True).start()
+
+
+def _ignore_ctrl_c() -> None:
+    """In a local worker: Ctrl-C reaches the whole process group, and it is
+    the driver's to answer (keep the laws, shut the cluster down); a worker
+    dying of it would only print a traceback."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _import_search() -> None:

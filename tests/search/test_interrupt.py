@@ -173,3 +173,50 @@ def test_ctrl_c_in_any_phase_leaves_a_valid_output_with_a_law(monkeypatch, tmp_p
     assert result["stats"]["stop_reason"] == "interrupted"
     assert result["hypotheses"] and result["best"]["expression"]
     assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_after_ctrl_c_in_the_search_the_report_gets_seconds_not_the_time_limit(monkeypatch):
+    """The user who pressed Ctrl-C is waiting: refits and simplifications of
+    the report get ``INTERRUPTED_REPORT_SECONDS``, not what is left of a long limit."""
+    import hypo
+    import hypo.api
+
+    real = hypo.api.final_laws
+    deadlines = []
+
+    def recording(*args, deadline=None, **kwargs):
+        deadlines.append(deadline - time.perf_counter())
+        return real(*args, deadline=deadline, **kwargs)
+
+    monkeypatch.setattr(hypo.api, "final_laws", recording)
+    monkeypatch.setattr(EvolutionKernel, "step", _interrupt_on_call(3, EvolutionKernel.step))
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"x": rng.uniform(1, 2, 80), "z": rng.uniform(1, 2, 80)})
+    frame["y"] = np.sin(frame["x"] * frame["z"]) + frame["x"] ** 1.7
+    result = hypo.fit(frame, "y", time_limit=600, seed=0, decompose=False)
+    assert result.stats["stop_reason"] == "interrupted"
+    assert 0 < deadlines[0] <= hypo.api.INTERRUPTED_REPORT_SECONDS
+
+
+@pytest.mark.slow
+def test_cli_with_two_workers_on_sigint_keeps_the_laws_without_worker_tracebacks(tmp_path):
+    pytest.importorskip("distributed")
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"a": rng.uniform(1, 2, 300), "b": rng.uniform(1, 2, 300), "c": rng.uniform(1, 2, 300)})
+    frame["y"] = np.sin(frame["a"] * frame["b"]) / (1 + frame["c"] ** 2) + frame["a"] * np.exp(-frame["c"])
+    data, output = tmp_path / "data.csv", tmp_path / "out.json"
+    frame.to_csv(data, index=False)
+    hypo = Path(sys.executable).with_name("hypo")
+    process = subprocess.Popen([str(hypo), "fit", str(data), "--target", "y", "--time-limit", "600", "--workers", "2",
+                                "--output", str(output)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, env=dict(os.environ, COLUMNS="200"), preexec_fn=_as_in_a_terminal,
+                               start_new_session=True)
+    time.sleep(25)  # seeds, the cluster's start and some rounds on the workers, on a busy machine too
+    os.killpg(process.pid, signal.SIGINT)  # a terminal's Ctrl-C reaches the whole process group
+    stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode == 0, stderr
+    assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr
+    result = json.loads(output.read_text())
+    assert result["stats"]["stop_reason"] == "interrupted"
+    assert result["stats"]["search_workers"]["workers"] == 2
+    assert result["best"]["expression"]
