@@ -31,9 +31,11 @@ if __package__ in (None, ""):
 from bench.feynman import write_json_atomically  # noqa: E402
 from search.decompose.combination import single_combination  # noqa: E402
 from search.decompose.gradients import estimate_gradients  # noqa: E402
-from search.decompose.separability import power_factors, separability_statistic, threshold_for  # noqa: E402
+from search.decompose.separability import power_factors, separability_statistic  # noqa: E402
+from search.decompose.separability import threshold_for as separability_threshold  # noqa: E402
 from search.decompose.smooth_model import SmoothModel  # noqa: E402
-from search.decompose.symmetry import MAX_ERROR, statistic, threshold_for  # noqa: E402
+from search.decompose.symmetry import MAX_ERROR, statistic  # noqa: E402
+from search.decompose.symmetry import threshold_for as symmetry_threshold  # noqa: E402
 
 TEMPLATES = (
     lambda u, v, w: u * v + w,
@@ -107,7 +109,7 @@ def rates(noise: float, seed: int = 0) -> dict:
                         tally.untrusted += 1
                         continue
                     value = statistic(gradients, kind, 0, 1)
-                    tally.record(symmetric, bool(np.isfinite(value) and value < threshold_for(gradients)))
+                    tally.record(symmetric, bool(np.isfinite(value) and value < symmetry_threshold(gradients)))
         out[kind] = tally.rates()
     return out
 
@@ -159,7 +161,7 @@ def separability_rates(noise: float, seed: int = 0, repeats: int = 2) -> dict:
                 y = join(g, h)
                 y = y + noise * np.sqrt(np.mean(y**2)) * rng.normal(size=len(y))
                 model = SmoothModel(X, y, np.random.default_rng(first))
-                threshold = threshold_for(model)
+                threshold = separability_threshold(model)
                 if threshold is None:
                     tally.untrusted += 1
                     continue
