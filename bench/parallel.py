@@ -110,6 +110,44 @@ def external_cluster(n_workers: int) -> tuple[str, list[subprocess.Popen]]:
     raise RuntimeError(f"the external cluster at {address} did not start")
 
 
+def killed_worker_arm(frame: pd.DataFrame, seconds: float, folder: Path) -> dict:
+    """``hypo fit --workers 2`` as a user runs it, one worker SIGKILLed once
+    both are evolving: the wall time against the limit, and the JSON written."""
+    import signal
+
+    data, output = folder / "parallel-data.csv", folder / "parallel-out.json"
+    frame.to_csv(data, index=False)
+    output.unlink(missing_ok=True)
+    hypo = str(Path(sys.executable).with_name("hypo"))
+    started = time.perf_counter()
+    process = subprocess.Popen([hypo, "fit", str(data), "--target", "y", "--time-limit", str(seconds), "--workers",
+                                "2", "--no-mcmc", "--no-decompose", "--quiet", "--output", str(output)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    killed_at = None
+    while process.poll() is None and killed_at is None:
+        time.sleep(0.25)
+        try:
+            workers = [p for p in psutil.Process(process.pid).children(recursive=True)
+                       if "spawn_main" in " ".join(p.cmdline()) and p.cpu_times().user > 4.0]
+        except psutil.Error:
+            continue
+        if len(workers) >= 2:
+            workers[0].send_signal(signal.SIGKILL)
+            killed_at = time.perf_counter() - started
+    _, stderr = process.communicate(timeout=seconds * 2 + 60)
+    wall = time.perf_counter() - started
+    saved = json.loads(output.read_text()) if output.exists() else None
+    entry = {"arm": "workers 2, one SIGKILLed", "limit": seconds, "wall_seconds": round(wall, 2),
+             "killed_at": None if killed_at is None else round(killed_at, 2), "exit": process.returncode,
+             "json_written": saved is not None,
+             "search_workers": saved["stats"].get("search_workers") if saved else None,
+             "best": saved["best"]["expression"] if saved else None,
+             "lost_note": any("worker was lost" in line for line in stderr.splitlines())}
+    print(f"{entry['arm']:<22} killed at {entry['killed_at']} s, ended at {wall:.1f} s (limit {seconds:g}), "
+          f"exit {process.returncode}, JSON {'written' if saved else 'MISSING'}, {entry['search_workers']}", flush=True)
+    return entry
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=60.0, help="time limit of each fit (60)")
@@ -126,7 +164,13 @@ def main() -> None:
         for process in processes:
             process.terminate()
         for process in processes:
-            process.wait(timeout=10)
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+    import tempfile
+    with tempfile.TemporaryDirectory() as folder:
+        killed = killed_worker_arm(frame, min(args.seconds, 30.0), Path(folder))
     base = results[0]["per_wall_second"]
     ratios = {entry["arm"]: entry["per_wall_second"] / base for entry in results}
     for arm, ratio in ratios.items():
@@ -134,7 +178,8 @@ def main() -> None:
     if args.output:
         Path(args.output).parent.mkdir(parents=True, exist_ok=True)
         Path(args.output).write_text(json.dumps({"seconds": args.seconds, "cpu_count": os.cpu_count(),
-                                                 "results": results, "ratios": ratios}, indent=2))
+                                                 "results": results, "ratios": ratios, "killed_worker": killed},
+                                                indent=2))
 
 
 if __name__ == "__main__":
