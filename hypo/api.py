@@ -241,14 +241,17 @@ def _fit(data, target, knowledge, features, time_limit, max_evals, seed, max_siz
                          notes, _whole_fit_progress(progress, clock), stop_early, decompose=decompose,
                          start_laws=start)
     # the phases of hypo.schedule.SCHEDULE, in order
-    cluster = start_search_cluster(workers, scheduler)  # starts beside the seeds
+    seeds = seed_phase(context)
+    search_end = phase("search").end if mcmc else phase("sampling").end
+    # workers start beside the search, which runs here until they are up (not beside the seeds, whose
+    # sub-problems have tight time shares); none when a seed law already explains the data
+    wanted = not context.interrupted and not seeds_explain(context, seeds)
+    cluster = start_search_cluster(workers, scheduler) if wanted else None
     try:
-        seeds = seed_phase(context)
-        search_end = phase("search").end if mcmc else phase("sampling").end
         kernel = evolution = EvolutionKernel(space, scorer, EvolutionConfig(), prior=prior,
                                              adaptive=max_evals is None)
         islands = None
-        if cluster is not None and not seeds_explain(context, seeds):
+        if cluster is not None:
             def on_workers(client):
                 return DaskIslandsKernel(evolution, client, None if scheduler else workers, notes.append,
                                          deadline=clock.deadline(search_end))

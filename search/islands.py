@@ -44,6 +44,9 @@ N_ELITES = 8
 ANSWER_SECONDS = 30.0
 """A worker that has not answered a round this long after it should have is lost."""
 
+GRACE_SECONDS = 2.0
+"""Near the search's deadline, how long past it a slow answer is awaited."""
+
 
 class IslandWorker:
     """One worker's island group (a Dask actor): a copy of the evolution
@@ -124,11 +127,14 @@ class DaskIslandsKernel:
         """``perf_counter`` time the search must end by: no wait for a worker runs past it."""
 
     def _patience(self, seconds: float = 0.0) -> float:
-        """How long to wait for a worker's answer."""
-        wait = seconds + ANSWER_SECONDS
-        if self.deadline is not None:
-            wait = min(wait, self.deadline - time.perf_counter() + seconds)
-        return max(wait, 0.5)
+        """How long to wait for a worker's answer: long for a worker that may
+        hang, but not far past the search's deadline."""
+        if self.deadline is None:
+            return seconds + ANSWER_SECONDS
+        return seconds + min(ANSWER_SECONDS, max(GRACE_SECONDS, self.deadline - time.perf_counter() + GRACE_SECONDS))
+
+    def _past_deadline(self) -> bool:
+        return self.deadline is not None and time.perf_counter() >= self.deadline
 
     def limit_evaluations(self, max_evaluations: int | None) -> None:
         self.max_evaluations = max_evaluations
@@ -175,7 +181,9 @@ class DaskIslandsKernel:
         for call in calls:
             try:
                 answers.append(None if call is None else call.result(timeout=wait))
-            except Exception:  # the worker died or hangs: its island group is restarted below
+            except TimeoutError:  # slow at the deadline (the search ends now), or hung: restarted below
+                answers.append(None if self._past_deadline() else _LOST)
+            except Exception:  # the worker died: its island group is restarted below
                 answers.append(None if call is None else _LOST)
         for index, answer in enumerate(answers):
             if answer is _LOST:
@@ -193,10 +201,13 @@ class DaskIslandsKernel:
         return IslandsState(state.actors, inbox, state.rounds + 1), StepInfo(tuple(scores), tuple(moves))
 
     def _round_plan(self, n_actors: int):
-        """Seconds or steps of the next round, and each worker's share of the
-        fits left under an evaluation budget."""
+        """Seconds or steps of the next round (never past the deadline), and
+        each worker's share of the fits left under an evaluation budget."""
         if self.max_evaluations is None:
-            return ROUND_SECONDS, None, [None] * n_actors
+            seconds = ROUND_SECONDS
+            if self.deadline is not None:
+                seconds = max(min(seconds, self.deadline - time.perf_counter()), 0.01)
+            return seconds, None, [None] * n_actors
         left = max(self.max_evaluations - self.scorer.n_evaluations, 0)
         shares = [left // n_actors + (1 if i < left % n_actors else 0) for i in range(n_actors)]
         return None, STEPS_PER_ROUND, shares
