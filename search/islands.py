@@ -21,6 +21,7 @@ from __future__ import annotations
 import copy
 import pickle
 import time
+import warnings
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -62,15 +63,26 @@ class IslandWorker:
         self.hall = HallOfFame()
 
     def start(self, seed: int, seeds: list) -> dict:
+        from threadpoolctl import threadpool_limits
+
         self.rng = np.random.default_rng(seed)
         scorer = self.kernel.scorer
         before = (scorer.n_evaluations, scorer.n_calls)
-        self.state = self.kernel.init(self.rng, seeds)
+        with threadpool_limits(limits=1), np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            self.state = self.kernel.init(self.rng, seeds)
         return {"evaluations": scorer.n_evaluations - before[0], "calls": scorer.n_calls - before[1]}
 
     def run(self, immigrants: list, seconds: float | None, steps: int | None, evaluations: int | None) -> dict:
         """Take in ``immigrants``, then evolve for ``seconds`` or ``steps``
         (at most ``evaluations`` more fits); return what was emitted."""
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(limits=1), np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # as in the driver: overflowing candidates are scored
+            return self._run(immigrants, seconds, steps, evaluations)
+
+    def _run(self, immigrants: list, seconds: float | None, steps: int | None, evaluations: int | None) -> dict:
         kernel, scorer = self.kernel, self.kernel.scorer
         if immigrants:
             self.state = kernel.immigrate(self.state, immigrants)
