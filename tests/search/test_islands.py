@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import os
 import signal
-import threading
 import time
 
 import numpy as np
 import pandas as pd
-import psutil
 import pytest
 
 import hypo
@@ -49,31 +47,28 @@ def test_islands_on_two_workers_find_a_law_the_seeds_do_not():
     assert 0 < result.stats["new_structure_share"] <= 1  # the workers' engines reported their tallies
 
 
-def test_a_worker_killed_mid_fit_leaves_a_valid_result_within_the_time_limit(tmp_path):
+def test_a_worker_killed_mid_fit_leaves_a_valid_result_within_the_time_limit(tmp_path, monkeypatch):
+    """The third round on the workers begins by SIGKILLing one of them."""
+    from search.islands import DaskIslandsKernel
+
     frame = _data()
     killed = []
+    real_step = DaskIslandsKernel.step
 
-    def kill_a_worker():
-        """SIGKILL a worker once both are evolving (seconds of CPU beyond their start-up)."""
-        deadline = time.monotonic() + 18
-        while time.monotonic() < deadline and not killed:
-            time.sleep(0.25)
-            try:
-                workers = [p for p in psutil.Process().children(recursive=True)
-                           if "spawn_main" in " ".join(p.cmdline()) and p.cpu_times().user > 4.0]
-            except psutil.Error:
-                continue
-            if len(workers) >= 2:
-                os.kill(workers[0].pid, signal.SIGKILL)
-                killed.append(workers[0].pid)
+    def step_that_kills(self, rng, state):
+        if len(killed) == 0 and getattr(self, "_rounds_seen", 0) == 2:
+            pids = self.client.run(os.getpid)
+            victim = pids[sorted(pids)[0]]
+            os.kill(victim, signal.SIGKILL)
+            killed.append(victim)
+        self._rounds_seen = getattr(self, "_rounds_seen", 0) + 1
+        return real_step(self, rng, state)
 
-    killer = threading.Thread(target=kill_a_worker, daemon=True)
-    killer.start()
+    monkeypatch.setattr(DaskIslandsKernel, "step", step_that_kills)
     started = time.perf_counter()
     result = fit(frame, "y", time_limit=20, workers=2, seed=2, mcmc=False, decompose=False, stop_early=False)
     seconds = time.perf_counter() - started
-    killer.join()
-    assert killed, "no worker process was found to kill"
+    assert killed, "the search never ran on the workers"
     assert seconds < 20 * 1.1 + 5
     assert any("worker was lost" in note for note in result.notes)
     assert result.stats["search_workers"]["lost"] >= 1
