@@ -153,7 +153,8 @@ class _Running:
 
 def _start(context, task: Task) -> _Running:
     receiver, sender = context.Pipe(duplex=False)
-    process = context.Process(target=_worker_main, args=(sender, task), daemon=True)
+    # daemonic processes may not start processes of their own: hypo-w2's Dask workers need them
+    process = context.Process(target=_worker_main, args=(sender, task), daemon=task.engine != "hypo-w2")
     process.start()
     sender.close()  # the child holds the only writer: its exit closes the pipe
     started = time.monotonic()
