@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import time
-import warnings
 from dataclasses import replace
 from pathlib import Path
 from typing import Callable, Sequence
@@ -29,6 +28,7 @@ from hypo.fit_inputs import (check_declared_signs, check_magnitudes, check_opera
 from hypo.phases import (FitContext, kept_laws, sampling_phase, search_phase, seed_phase, seeds_explain,
                          with_subterm_sums, with_world_model, world_model_proposer)
 from hypo.memory import BASE_BYTES, default_max_memory
+from hypo.numerics import fitting_numerics
 from hypo.posterior import log_posterior_of
 from hypo.printing import parse
 from hypo.result import FitResult, Law
@@ -168,8 +168,6 @@ def fit(data: str | Path | pd.DataFrame, target: str, knowledge: str | Path | Kn
     for its duration (``threadpoolctl``), so that several fits can share a
     machine and CPU time measures the work done.
     """
-    from threadpoolctl import threadpool_limits
-
     if progress is True:
         from hypo.progress_display import ProgressDisplay
 
@@ -177,10 +175,7 @@ def fit(data: str | Path | pd.DataFrame, target: str, knowledge: str | Path | Kn
             return fit(data, target, knowledge, features, time_limit, max_evals, seed, max_size, operators, errors,
                        noise, sigma, sigma_column, mcmc, world_model, structure_prior, report, stop_early, device,
                        max_memory, decompose, start_laws, workers, scheduler)
-    # a candidate law that overflows or divides by zero is scored, not reported:
-    # numpy's warnings about it would only alarm the user
-    with threadpool_limits(limits=1), np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
+    with fitting_numerics():
         return _fit(data, target, knowledge, features, time_limit, max_evals, seed, max_size, operators, errors,
                     noise, sigma, sigma_column, mcmc, world_model, structure_prior, progress, stop_early, device,
                     max_memory, decompose, start_laws, workers, scheduler)
@@ -245,7 +240,7 @@ def _fit(data, target, knowledge, features, time_limit, max_evals, seed, max_siz
     search_end = phase("search").end if mcmc else phase("sampling").end
     # workers start beside the search, which runs here until they are up (not beside the seeds, whose
     # sub-problems have tight time shares); none when a seed law already explains the data
-    wanted = not context.interrupted and not seeds_explain(context, seeds)
+    wanted = not context.interrupted and not seeds_explain(scorer, seeds)
     cluster = start_search_cluster(workers, scheduler) if wanted else None
     try:
         kernel = evolution = EvolutionKernel(space, scorer, EvolutionConfig(), prior=prior,

@@ -145,8 +145,6 @@ def _fit(args, errors: Console) -> int:
         settings, notes = outside_laws(args.data, args.target, settings, args.engine == "pysr", args.start_laws)
         for note in notes:
             errors.print(f"hypo: note: {note}", markup=False, soft_wrap=True)
-    if args.workers < 1:
-        raise HypoError(f"--workers must be at least 1, got {args.workers}")
     with ProgressDisplay(errors, args.quiet) as report:
         result = fit(args.data, target=args.target, progress=report, workers=args.workers,
                      scheduler=args.scheduler, **settings)

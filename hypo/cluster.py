@@ -1,9 +1,7 @@
-"""Fits as tasks on dask.distributed: a local cluster of worker processes
-(one per core by default) or an existing scheduler (``tcp://host:8786``).
-
-Each fit is one task, so a worker that dies costs only the fit it was
-running: the scheduler hands that task to another worker (and gives up
-after a few deaths, which becomes that fit's error row, not the run's).
+"""Dask clusters for hypo: a local cluster of single-threaded worker
+processes or a running scheduler (``tcp://host:8786``), for the search's
+islands (:class:`SearchCluster`, ``search.islands``) and for many fits at
+once (``hypo.fit_many``).
 """
 
 from __future__ import annotations
@@ -12,10 +10,8 @@ import atexit
 import contextlib
 import logging
 import threading
-from collections.abc import Iterator
 
 from hypo.errors import HypoError
-from hypo.fit_many import FitJob, error_row, run_job
 
 WORKER_DEATHS_ALLOWED = 2
 
@@ -72,18 +68,10 @@ def _close(client, cluster) -> None:
             cluster.close(timeout=5)
 
 
-@contextlib.contextmanager
-def dask_executor(workers: int | None = None, scheduler: str | None = None):
-    """A function running jobs on a Dask cluster and yielding their summary
-    rows as they finish."""
-    with dask_client(workers, scheduler) as client:
-        yield lambda jobs: _run_on(client, jobs)
-
-
 class SearchCluster:
     """The cluster the evolution's islands will run on, started in a
-    background thread while the seeds are fitted (on two cores the second is
-    free then), its workers' imports done before the search needs them."""
+    background thread while the search begins in this process, its workers'
+    imports done before the islands move there."""
 
     def __init__(self, workers: int, scheduler: str | None):
         self._stack = contextlib.ExitStack()
@@ -143,19 +131,3 @@ def start_search_cluster(workers: int, scheduler: str | None) -> SearchCluster |
     """A cluster for the search's islands when more than one process or a
     scheduler is asked for; None otherwise."""
     return SearchCluster(workers, scheduler) if workers > 1 or scheduler else None
-
-
-def _run_on(client, jobs: list[FitJob]) -> Iterator[dict]:
-    from distributed import as_completed
-
-    futures = {client.submit(run_job, job, pure=False, key=f"fit-{index}-{job.output.name}"): job
-               for index, job in enumerate(jobs)}
-    try:
-        for future in as_completed(futures):
-            job = futures[future]
-            try:
-                yield future.result()
-            except Exception as error:  # a worker that kept dying, or a bug inside one fit: that fit's row
-                yield error_row(job, f"the fit failed on the cluster ({type(error).__name__}: {error})")
-    finally:
-        client.cancel(list(futures))

@@ -9,8 +9,10 @@ ones; a bad file is one line in the summary and never stops the others.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import glob
+import io
 import json
 import os
 import time
@@ -19,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hypo.errors import HypoError
-from hypo.saved import write_json_atomically
+from hypo.saved import write_json_atomically, write_text_atomically
 
 SUMMARY_NAME = "summary.csv"
 SUMMARY_COLUMNS = ("file", "target", "status", "law", "complexity", "log_posterior", "nmse", "seconds",
@@ -84,12 +86,18 @@ def _safe(text: str) -> str:
 def is_done(job: FitJob) -> bool:
     """Whether ``job`` finished in an earlier run: its result file holds a
     law for the same target and the fit was not interrupted."""
+    return _finished(job) is not None
+
+
+def _finished(job: FitJob) -> dict | None:
+    """The result an earlier run wrote for ``job``, when it is a finished one."""
     try:
         payload = json.loads(job.output.read_text())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-        return False
-    return (isinstance(payload, dict) and payload.get("target") == job.target and "best" in payload
+        return None
+    done = (isinstance(payload, dict) and payload.get("target") == job.target and "best" in payload
             and (payload.get("stats") or {}).get("stop_reason") != "interrupted")
+    return payload if done else None
 
 
 def run_job(job: FitJob) -> dict:
@@ -99,18 +107,17 @@ def run_job(job: FitJob) -> dict:
 
     started = time.perf_counter()
     try:
-        result = fit(job.data, target=job.target, progress=None, **job.settings)
-        write_json_atomically(job.output, result.to_dict())
+        payload = fit(job.data, target=job.target, progress=None, **job.settings).to_dict()
+        write_json_atomically(job.output, payload)
     except HypoError as error:
         return error_row(job, str(error), time.perf_counter() - started)
     except OSError as error:
         return error_row(job, f"cannot write {job.output} ({error.strerror})", time.perf_counter() - started)
-    return _result_row(job, result.to_dict(), time.perf_counter() - started)
+    return _result_row(job, payload, time.perf_counter() - started)
 
 
-def done_row(job: FitJob) -> dict:
-    """The summary row of a job an earlier run finished, read from its file."""
-    payload = json.loads(job.output.read_text())
+def _done_row(job: FitJob, payload: dict) -> dict:
+    """The summary row of a job an earlier run finished, from its result."""
     row = _result_row(job, payload, (payload.get("stats") or {}).get("seconds"))
     row["status"] = "done before"
     return row
@@ -143,8 +150,9 @@ def run_many(jobs: list[FitJob], executor: Callable[[list[FitJob]], Iterator[dic
     rows: dict[int, dict] = {}
     pending = []
     for index, job in enumerate(jobs):
-        if not force and is_done(job):
-            rows[index] = done_row(job)
+        payload = None if force else _finished(job)
+        if payload is not None:
+            rows[index] = _done_row(job, payload)
             if on_row is not None:
                 on_row(rows[index])
         else:
@@ -174,15 +182,37 @@ def in_process(jobs: list[FitJob]) -> Iterator[dict]:
 
 def write_summary(rows: list[dict], path: Path) -> None:
     """The summary table as CSV, written atomically."""
-    folder = path.resolve().parent
-    temporary = folder / f".{path.name}.{os.getpid()}.tmp"
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=SUMMARY_COLUMNS)
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: "" if row.get(k) is None else row[k] for k in SUMMARY_COLUMNS})
+    write_text_atomically(path, text.getvalue())
+
+
+@contextlib.contextmanager
+def dask_executor(workers: int | None = None, scheduler: str | None = None):
+    """A function running jobs as tasks on a Dask cluster (``hypo.cluster``)
+    and yielding their summary rows as they finish.  A task whose worker
+    dies goes to another worker; after a few deaths it is that fit's error
+    row, not the run's."""
+    from hypo.cluster import dask_client
+
+    with dask_client(workers, scheduler) as client:
+        yield lambda jobs: _run_on(client, jobs)
+
+
+def _run_on(client, jobs: list[FitJob]) -> Iterator[dict]:
+    from distributed import as_completed
+
+    futures = {client.submit(run_job, job, pure=False, key=f"fit-{index}-{job.output.name}"): job
+               for index, job in enumerate(jobs)}
     try:
-        with open(temporary, "w", newline="") as stream:
-            writer = csv.DictWriter(stream, fieldnames=SUMMARY_COLUMNS)
-            writer.writeheader()
-            for row in rows:
-                writer.writerow({k: "" if row.get(k) is None else row[k] for k in SUMMARY_COLUMNS})
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
+        for future in as_completed(futures):
+            job = futures[future]
+            try:
+                yield future.result()
+            except Exception as error:  # a worker that kept dying, or a bug inside one fit: that fit's row
+                yield error_row(job, f"the fit failed on the cluster ({type(error).__name__}: {error})")
+    finally:
+        client.cancel(list(futures))

@@ -28,8 +28,9 @@ def fit_many(args, errors: Console) -> int:
     if workers < 1:
         raise HypoError(f"--workers must be at least 1, got {workers}")
     settings = fit_settings(args)
-    if settings["max_memory"] is None and not args.scheduler and default_max_memory() is not None:
-        settings["max_memory"] = default_max_memory() / workers  # the fits at once share the machine
+    machine_share = default_max_memory()
+    if settings["max_memory"] is None and not args.scheduler and machine_share is not None:
+        settings["max_memory"] = machine_share / workers  # the fits at once share the machine
     if settings["knowledge"]:
         settings["knowledge"] = str(Path(settings["knowledge"]).resolve())
     files = data_files(args.data)
@@ -46,7 +47,7 @@ def fit_many(args, errors: Console) -> int:
         if workers == 1 and not args.scheduler:
             rows = run_many(jobs, in_process, force=args.force, on_row=counter)
         else:
-            from hypo.cluster import dask_executor
+            from hypo.fit_many import dask_executor
             with dask_executor(workers, args.scheduler) as executor:
                 rows = run_many(jobs, executor, force=args.force, on_row=counter)
     except KeyboardInterrupt as interrupt:

@@ -117,7 +117,7 @@ def _decomposition_seeds(context: FitContext, seeds, end: float) -> list:
     """Laws of the sub-problems the data's symmetries and separabilities
     make (``search.decompose``), when no seed explains the data already;
     each applied step is a note and an entry of ``context.decompositions``."""
-    if not context.decompose or _explained(context.scorer, seeds):
+    if not context.decompose or seeds_explain(context.scorer, seeds):
         return []
     from search.decompose.recursion import SubFitInterrupted, decomposed_laws
 
@@ -217,7 +217,7 @@ def world_model_proposer(context: FitContext, max_size: int, time_limit: float |
         notes.append(f"world model skipped: loading it takes seconds of a {time_limit:g} s budget "
                      f"(it runs from {WORLD_MODEL_MIN_SECONDS:g} s up)")
         return None
-    if _explained(context.scorer, seeds):
+    if seeds_explain(context.scorer, seeds):
         notes.append("world model skipped: the seed laws already explain the data to rounding precision")
         return None
     if len(dataset.feature_names) > MAX_WORLD_MODEL_FEATURES:
@@ -233,16 +233,10 @@ def world_model_proposer(context: FitContext, max_size: int, time_limit: float |
     return WorldModelProposer(model, dataset.X, dataset.y, dataset.feature_names, constraints, seed=context.seed)
 
 
-def seeds_explain(context: FitContext, seeds) -> bool:
-    """Whether a seed law fits to rounding precision: the search then ends at
-    once, and starting search workers would only cost seconds."""
-    return _explained(context.scorer, seeds)
-
-
-def _explained(scorer: Scorer, seeds) -> bool:
+def seeds_explain(scorer: Scorer, seeds) -> bool:
     """Whether a seed law already fits to rounding precision, so that
-    loading and running the world model would cost time and find nothing
-    better (scores are cached: the search does not fit them again)."""
+    sub-problems, the world model or search workers would cost time and find
+    nothing better (scores are cached: the search does not fit them again)."""
     return any(score.nmse <= StopRule.exact_nmse for score in scorer.score_batch(list(seeds)))
 
 

@@ -95,15 +95,19 @@ STALE_SECONDS = 600
 
 
 def write_json_atomically(path: Path, payload: dict) -> None:
+    """``payload`` as indented JSON, written by :func:`write_text_atomically`."""
+    write_text_atomically(path, json.dumps(json_safe(payload), indent=2) + "\n")
+
+
+def write_text_atomically(path: Path, text: str) -> None:
     """Write to a temporary file in the same folder, then rename over ``path``;
     temporary files that a killed writer left behind are removed first."""
     folder = path.resolve().parent
     _remove_stale_temporaries(folder, path.name)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
     try:
-        with os.fdopen(handle, "w") as stream:
-            json.dump(json_safe(payload), stream, indent=2)
-            stream.write("\n")
+        with os.fdopen(handle, "w", newline="") as stream:
+            stream.write(text)
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(temporary, 0o666 & ~umask)

@@ -21,13 +21,13 @@ from __future__ import annotations
 import copy
 import pickle
 import time
-import warnings
 from dataclasses import dataclass, field
 from typing import Sequence
 
 import numpy as np
 
 from hypo.expr import Expr
+from hypo.numerics import fitting_numerics
 from search.base import StepInfo
 from search.hall_of_fame import HallOfFame
 
@@ -63,23 +63,17 @@ class IslandWorker:
         self.hall = HallOfFame()
 
     def start(self, seed: int, seeds: list) -> dict:
-        from threadpoolctl import threadpool_limits
-
         self.rng = np.random.default_rng(seed)
         scorer = self.kernel.scorer
         before = (scorer.n_evaluations, scorer.n_calls)
-        with threadpool_limits(limits=1), np.errstate(all="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
+        with fitting_numerics():
             self.state = self.kernel.init(self.rng, seeds)
         return {"evaluations": scorer.n_evaluations - before[0], "calls": scorer.n_calls - before[1]}
 
     def run(self, immigrants: list, seconds: float | None, steps: int | None, evaluations: int | None) -> dict:
         """Take in ``immigrants``, then evolve for ``seconds`` or ``steps``
         (at most ``evaluations`` more fits); return what was emitted."""
-        from threadpoolctl import threadpool_limits
-
-        with threadpool_limits(limits=1), np.errstate(all="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # as in the driver: overflowing candidates are scored
+        with fitting_numerics():
             return self._run(immigrants, seconds, steps, evaluations)
 
     def _run(self, immigrants: list, seconds: float | None, steps: int | None, evaluations: int | None) -> dict:
@@ -115,7 +109,6 @@ class IslandsState:
 
     actors: list
     inbox: list = field(default_factory=list)
-    rounds: int = 0
 
 
 class DaskIslandsKernel:
@@ -196,10 +189,10 @@ class DaskIslandsKernel:
             except TimeoutError:  # slow at the deadline (the search ends now), or hung: restarted below
                 answers.append(None if self._past_deadline() else _LOST)
             except Exception:  # the worker died: its island group is restarted below
-                answers.append(None if call is None else _LOST)
+                answers.append(_LOST)
         for index, answer in enumerate(answers):
             if answer is _LOST:
-                state.actors[index] = self._replace(rng, index)
+                state.actors[index] = self._replace(rng)
                 continue
             if answer is None:
                 continue
@@ -210,7 +203,7 @@ class DaskIslandsKernel:
             self._engine[index] = answer["engine"]
         self._remember(elites)
         inbox = [[law for j, group in enumerate(elites) if j != i for law in group] for i in range(len(state.actors))]
-        return IslandsState(state.actors, inbox, state.rounds + 1), StepInfo(tuple(scores), tuple(moves))
+        return IslandsState(state.actors, inbox), StepInfo(tuple(scores), tuple(moves))
 
     def _round_plan(self, n_actors: int):
         """Seconds or steps of the next round (never past the deadline), and
@@ -224,7 +217,7 @@ class DaskIslandsKernel:
         shares = [left // n_actors + (1 if i < left % n_actors else 0) for i in range(n_actors)]
         return None, STEPS_PER_ROUND, shares
 
-    def _replace(self, rng: np.random.Generator, index: int):
+    def _replace(self, rng: np.random.Generator):
         """A new island group for a lost one, from the last elites."""
         return self._restart(int(rng.integers(2**31)), [score.structure for score in self.elites] or self._seeds)
 
@@ -253,20 +246,23 @@ class DaskIslandsKernel:
         """Laws found beside the evolution (sums of its pieces, the world
         model) go to every worker with the next round."""
         laws = [score for score in scores if score.is_valid]
-        return IslandsState(state.actors, [inbox + laws for inbox in state.inbox], state.rounds) if laws else state
+        return IslandsState(state.actors, [inbox + laws for inbox in state.inbox]) if laws else state
 
     def summary(self) -> dict:
         """For the report: workers used, island groups lost and restarted."""
         return {"workers": self.n_workers, "lost": self.lost}
 
     def engine_counters(self) -> dict | None:
-        known = [counters for counters in self._engine if counters]
-        if not known:
-            return None
-        return {key: sum(counters[key] for counters in known) for key in known[0]}
+        return _summed(self._engine)
 
 
 _LOST = object()
+
+
+def _summed(tallies) -> dict | None:
+    """The engines' tallies added up (None when none has reported)."""
+    known = [tally for tally in tallies if tally]
+    return {key: sum(tally[key] for tally in known) for key in known[0]} if known else None
 
 
 class _LocalActor:
@@ -350,11 +346,7 @@ class IslandsWhenReady:
         return self.active.immigrate(state, scores)
 
     def engine_counters(self) -> dict | None:
-        parts = [counters for counters in (self.local.engine_counters(),
-                                           self.islands.engine_counters() if self.islands else None) if counters]
-        if not parts:
-            return None
-        return {key: sum(counters[key] for counters in parts) for key in parts[0]}
+        return _summed([self.local.engine_counters(), self.islands.engine_counters() if self.islands else None])
 
     def summary(self) -> dict:
         """Workers used (1 when the cluster never came up), island groups lost."""

@@ -130,7 +130,7 @@ def test_a_comma_separated_target_in_fit_points_to_fit_many(tmp_path, capsys):
 @pytest.mark.slow
 def test_fits_on_a_local_dask_cluster_survive_a_killed_worker(tmp_path):
     pytest.importorskip("distributed")
-    from hypo.cluster import dask_executor
+    from hypo.fit_many import dask_executor
 
     _write_products(tmp_path / "data", 4)
     settings = {"max_evals": 20000, "time_limit": 8, "mcmc": False}
