@@ -11,6 +11,7 @@ or while another timer is running, the block runs unbounded.
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 from contextlib import contextmanager
 
@@ -35,6 +36,8 @@ def within_seconds(seconds: float):
         raise TimeBoundExceeded(f"took longer than {seconds:g} s")
 
     previous = signal.signal(signal.SIGALRM, _exceeded)
+    previous_hook = sys.unraisablehook
+    sys.unraisablehook = _quiet_about_the_bound(previous_hook)
     # it repeats: an exception raised where Python swallows it (a gc callback) is raised again
     signal.setitimer(signal.ITIMER_REAL, max(seconds, 1e-3), REPEAT_SECONDS)
     try:
@@ -42,3 +45,17 @@ def within_seconds(seconds: float):
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+        sys.unraisablehook = previous_hook
+
+
+def _quiet_about_the_bound(previous_hook):
+    """An unraisable hook that drops the bound's own exception.
+
+    Raised inside a weakref or ``__del__`` callback, Python cannot pass it on and
+    prints it as a traceback on stderr; the repeating alarm raises it again where
+    it counts, so the swallowed one is noise a user should not see.
+    """
+    def hook(unraisable):
+        if not isinstance(unraisable.exc_value, TimeBoundExceeded):
+            previous_hook(unraisable)
+    return hook
