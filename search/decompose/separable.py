@@ -17,8 +17,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from hypo.expr import Expr, call
-from search.decompose.separability import MAX_MODEL_ERROR, separations, splits, threshold_for
+from search.decompose.separability import separations, splits, threshold_for
 from search.decompose.smooth_model import SmoothModel
+from search.decompose.split_fits import SplitFit, SplitTests, split_separations
 from search.decompose.subproblem import SubProblem, one_side
 
 SIDE_ROWS = 600
@@ -56,11 +57,12 @@ TRANSFORMS = (
 @dataclass(frozen=True)
 class Separation:
     """The split chosen: the transform of the target it holds for, the
-    model of that transform, the kind and first side (input indices), and
-    how sure the test was."""
+    model of that transform that gives the sides' values (the smooth model,
+    or on noisy data the split's own least-squares law), the kind and first
+    side (input indices), and how sure the test was."""
 
     transform: Transform
-    model: SmoothModel
+    model: SmoothModel | SplitFit
     kind: str
     group: tuple[int, ...]
     confidence: float
@@ -71,8 +73,9 @@ def best_separation(problem: SubProblem, operators, rng, deadline: float | None,
     """A separable split of the target or, failing that, of the first
     transform of it that has one (those whose inverse operator the fit may
     use), the most certain split of it; or None.  The transforms are asked
-    in turn until ``deadline``; ``model``, if given, is the target's."""
-    smallest_error = np.inf
+    in turn until ``deadline``; ``model``, if given, is the target's.  Where
+    the smooth model is too unsure of the values (noise), the split fits of
+    ``search.decompose.split_fits`` ask the rows instead."""
     for transform in TRANSFORMS:
         if deadline is not None and time.perf_counter() > deadline:
             break
@@ -84,19 +87,19 @@ def best_separation(problem: SubProblem, operators, rng, deadline: float | None,
             continue
         if transform.operator is not None or model is None:  # ``model`` is the target's own
             model = SmoothModel(problem.X, values, rng)
+        groups = list(splits(len(problem.names)))
         threshold = threshold_for(model)
-        smallest_error = min(smallest_error, model.error)
         if threshold is None:
+            tried[f"separability of {transform.name} (split fits, noisy data)"] = len(groups)
+            found = split_separations(SplitTests(problem.X, values), groups, deadline)
+            if found:
+                return Separation(transform, found[0].model, found[0].kind, found[0].group, found[0].confidence)
             continue
-        tried[f"separability of {transform.name}"] = len(list(splits(len(problem.names))))
+        tried[f"separability of {transform.name}"] = len(groups)
         found = separations(model, deadline)
         if found:
             kind, group, statistic = found[0]
             return Separation(transform, model, kind, group, 1.0 - statistic / threshold)
-    if np.isfinite(smallest_error) and smallest_error > MAX_MODEL_ERROR:
-        tried.setdefault("skipped", []).append(
-            f"separability not asked: the smooth model's held-out error is {smallest_error:.1%} of the target's "
-            f"spread (noise; trusted up to {MAX_MODEL_ERROR:.1%})")
     return None
 
 

@@ -169,13 +169,18 @@ def test_laws_of_several_inputs_are_not_taken_for_one_combination():
         assert single_combination(gradients, X, y, np.ones(3, dtype=bool)) is None
 
 
-def test_noisy_data_say_why_separability_was_not_asked():
+def test_noisy_data_are_split_by_the_split_fits_and_the_law_recombined():
     X = inputs() - 3  # inputs of both signs: no power-law factor is asked
     names = ("a", "b", "c", "d")
-    y = noisy((X[:, 0] + X[:, 1] ** 2) * (np.sin(X[:, 2]) + 2 * X[:, 3]), 0.05)
+    truth = (X[:, 0] + X[:, 1] ** 2) * (np.sin(X[:, 2]) + 2 * X[:, 3])
+    y = noisy(truth, 0.05)
     tried = {}
-    laws, applied = decomposed_laws(X, y, names, "y", Knowledge.empty(), np.random.default_rng(0), None, 2_000, 0,
+    laws, applied = decomposed_laws(X, y, names, "y", Knowledge.empty(), np.random.default_rng(0), None, 4_000, 0,
                                     {"max_size": 20}, tried)
-    assert laws == [] and applied == []
-    assert any(reason.startswith("separability not asked") for reason in tried["skipped"])
-    assert tried["translational"] == 6  # the symmetries were still asked
+    assert [(step.kind, set(step.inputs)) in (("multiplicative", {"a", "b"}), ("multiplicative", {"c", "d"}))
+            for step in applied] == [True]
+    assert tried["separability of y (split fits, noisy data)"] == 7 and tried["translational"] == 6
+    columns = dict(zip(names, X.T))
+    noise_variance = np.mean((y - truth) ** 2)
+    refitted = min(fit_constants(law, columns, y, max_iterations=50).mse for law in laws)
+    assert refitted < 1.02 * noise_variance  # refitted on the data, a recombined law is the law itself
