@@ -35,7 +35,8 @@ noise 0: 0-0.5% false negatives, 0.5% false positives)."""
 
 MAX_MODEL_ERROR = 0.012
 """Above this held-out error (noise of about 1% and up) the violations of
-non-separable laws drown in the model's errors: the tests are not asked."""
+non-separable laws drown in the model's errors: these tests are not asked,
+and ``search.decompose.split_fits`` asks the rows instead."""
 
 POWER_THRESHOLD = 1.9
 """Largest :func:`dependence` of ``log|y| - e*log(x)`` on ``x`` for a

@@ -17,9 +17,9 @@ Both need no training loop.  ``bench/smooth_models.py`` measured them
 beside a small torch network (two tanh layers of 64, 3,000 Adam steps,
 about 5 s): on noise-free data the radial basis errs 7 times less than the
 network and takes 0.03 s; at 1% noise the network errs 2.4 times less than
-the local fits, but the separability tests are not asked of noisy data
-(``search.decompose.separability.MAX_MODEL_ERROR``) and 5 s is a tenth of a
-typical budget, so it is not among the candidates.
+the local fits, but on noisy data the separability tests ask the rows
+(``search.decompose.split_fits``), not this model, and 5 s is a tenth of
+a typical budget, so it is not among the candidates.
 :attr:`SmoothModel.error` says how far the chosen one can be trusted.
 """
 

@@ -69,8 +69,10 @@ class PolynomialBasis:
         self.columns, self.degree = tuple(columns), degree
         self.low, self.high = X[:, self.columns].min(axis=0), X[:, self.columns].max(axis=0)
         self.high = np.where(self.high > self.low, self.high, self.low + 1.0)
+        # a column of few distinct values takes fewer powers: the others would repeat its columns
+        caps = [min(degree, len(np.unique(X[:, j])) - 1) for j in self.columns]
         self.exponents = [powers for powers in itertools.product(range(degree + 1), repeat=len(self.columns))
-                          if sum(powers) <= degree]
+                          if sum(powers) <= degree and all(power <= cap for power, cap in zip(powers, caps))]
 
     def __call__(self, points: np.ndarray) -> np.ndarray:
         scaled = 2 * (points[:, self.columns] - self.low) / (self.high - self.low) - 1

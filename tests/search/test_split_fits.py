@@ -68,6 +68,24 @@ def test_a_passed_deadline_asks_nothing():
 def test_polynomial_terms_stay_within_their_budget():
     assert [degree_for(k, 45) for k in (1, 2, 3, 4)] == [10, 8, 4, 3]
     for k in range(1, 9):
-        basis = PolynomialBasis(inputs(n=10, d=k), tuple(range(k)), degree_for(k, 45))
+        basis = PolynomialBasis(inputs(n=100, d=k), tuple(range(k)), degree_for(k, 45))
         assert len(basis.exponents) == math.comb(k + basis.degree, k) <= 45
         assert basis(inputs(n=10, d=k)).shape == (10, len(basis.exponents))
+
+
+def test_a_column_of_few_values_takes_no_repeated_powers():
+    X = inputs(n=200, d=2)
+    X[:, 1] = np.round(X[:, 1]) > 3  # two values: a switch
+    basis = PolynomialBasis(X, (0, 1), 8)
+    assert max(powers[1] for powers in basis.exponents) == 1
+    assert np.linalg.matrix_rank(basis(X)) == len(basis.exponents)
+
+
+def test_a_switch_beside_a_smooth_input_is_split_rightly():
+    X = inputs(d=3)
+    X[:, 2] = np.round(X[:, 2]) > 3
+    for y, kind in ((np.sin(X[:, 0]) * X[:, 1] + 2 * X[:, 2], "additive"),
+                    (np.sin(X[:, 0]) * X[:, 1] * (1 + X[:, 2]), "multiplicative"),
+                    (np.sin(X[:, 0] * (1 + X[:, 2])) * X[:, 1], None)):
+        ratios = SplitTests(X, noisy(y, 0.01)).ratios((0, 1))
+        assert [test for test, ratio in ratios.items() if ratio < 1] == ([kind] if kind else []), (kind, ratios)
