@@ -111,11 +111,8 @@ class SplitFit:
     a: np.ndarray
     b: np.ndarray
 
-    def sides(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return self.side_a(points) @ self.a, self.side_b(points) @ self.b
-
     def predict(self, points: np.ndarray) -> np.ndarray:
-        g, h = self.sides(points)
+        g, h = self.side_a(points) @ self.a, self.side_b(points) @ self.b
         return g + h if self.kind == "additive" else g * h
 
 
@@ -123,9 +120,14 @@ def fit_split(kind: str, A: np.ndarray, B: np.ndarray, y: np.ndarray) -> tuple[n
     """Coefficients of the split's least-squares law in the sides' columns
     ``A`` and ``B`` (their first column is the constant)."""
     if kind == "additive":
-        coefficients = _solve(np.concatenate([A, B[:, 1:]], axis=1), y)  # one constant, in g
+        coefficients = _solve(_additive(A, B), y)
         return coefficients[:A.shape[1]], np.concatenate([[0.0], coefficients[A.shape[1]:]])
     return _rank_one(A, B, y)
+
+
+def _additive(A: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """The columns of ``g(A) + h(B)``, with one constant (in g)."""
+    return np.concatenate([A, B[:, 1:]], axis=1)
 
 
 def _rank_one(A: np.ndarray, B: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -198,7 +200,7 @@ class SplitTests:
         n, terms = len(y), A.shape[1] + B.shape[1] + interactions.shape[1]
         if n < MIN_ROWS_PER_TERM * terms:
             return nothing
-        additive = np.concatenate([A, B[:, 1:]], axis=1)
+        additive = _additive(A, B)
         everything = np.concatenate([additive, interactions], axis=1)
         rss_everything = _rss(everything, y)
         for alone in (A, B):  # a side that adds nothing the noise could not is not a side
@@ -206,20 +208,14 @@ class SplitTests:
                 return nothing
         a, b = _rank_one(A, B, y)
         g, h = A @ a, B @ b
-        tangent = np.concatenate([A * h[:, None], B[:, 1:] * g[:, None]], axis=1)
-        rss_product = float(np.sum((g * h - y) ** 2))
+        tangent = np.concatenate([A * h[:, None], B[:, 1:] * g[:, None], interactions], axis=1)  # holds g*h
+        terms_product = A.shape[1] + B.shape[1] - 1
         return {"additive": self._f_ratio(_rss(additive, y), additive.shape[1], rss_everything, everything.shape[1]),
-                "multiplicative": self._nested_ratio(tangent, rss_product, interactions, tangent.shape[1])}
-
-    def _nested_ratio(self, design: np.ndarray, rss: float, interactions: np.ndarray,
-                      terms: int | None = None) -> float:
-        """F statistic of ``interactions`` added to ``design`` (whose own fit
-        left ``rss`` with ``terms`` parameters), over its threshold."""
-        larger = np.concatenate([design, interactions], axis=1)
-        return self._f_ratio(rss, design.shape[1] if terms is None else terms, _rss(larger, self.y_scaled),
-                             larger.shape[1])
+                "multiplicative": self._f_ratio(float(np.sum((g * h - y) ** 2)), terms_product, _rss(tangent, y),
+                                                tangent.shape[1])}
 
     def _f_ratio(self, rss_small: float, terms_small: int, rss_large: float, terms_large: int) -> float:
+        """The F statistic of the larger model's extra terms over its threshold."""
         n = len(self.y)
         extra, dof = terms_large - terms_small, n - terms_large
         if extra <= 0 or dof <= 0:
