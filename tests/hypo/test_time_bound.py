@@ -1,6 +1,7 @@
 """The wall-time bound on pure-Python blocks (sympy's simplify)."""
 
 import signal
+import sys
 
 import pytest
 
@@ -43,7 +44,6 @@ class _SlowToDelete:
 
 def test_an_alarm_inside_a_del_callback_prints_no_traceback(capfd):
     """Python prints what a __del__ or weakref callback raises; the bound's own alarm must stay quiet."""
-    import sys
     reported = []
     previous, sys.unraisablehook = sys.unraisablehook, reported.append
     try:
@@ -60,7 +60,6 @@ def test_an_alarm_inside_a_del_callback_prints_no_traceback(capfd):
 
 
 def test_other_unraisable_errors_still_reach_the_hook():
-    import sys
     from hypo.time_bound import _quiet_about_the_bound
     reported = []
     hook = _quiet_about_the_bound(reported.append)
