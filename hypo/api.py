@@ -234,7 +234,7 @@ def _fit(data, target, knowledge, features, time_limit, max_evals, seed, max_siz
     clock = _phases_clock(started, time_limit, max_evals)
     context = FitContext(dataset, knowledge, scorer, space, prior, search_features, operator_names, rng, clock, seed,
                          notes, _whole_fit_progress(progress, clock), stop_early, decompose=decompose,
-                         start_laws=start)
+                         start_laws=start, processes=1 if scheduler else workers)
     # the phases of hypo.schedule.SCHEDULE, in order
     seeds = seed_phase(context)
     search_end = phase("search").end if mcmc else phase("sampling").end

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Callable
 
 import numpy as np
@@ -69,6 +70,10 @@ class FitContext:
     """Laws given to the fit (another engine's hall of fame), scored first."""
     start_keys: frozenset = frozenset()
     """Structure keys of the given laws that obey the hard rules."""
+    processes: int = 1
+    """Processes of this machine the fit may use (``--workers``): a second one
+    shares the seed generators' work, and a law searched by N settles in 1/N
+    of the time (:data:`SETTLE_SHARE`)."""
 
 
 def _dimensions(context: FitContext):
@@ -101,11 +106,13 @@ def seed_phase(context: FitContext) -> list:
     if seeds:
         context.start_keys = frozenset(score.key for score in scorer.score_batch(seeds) if score.is_valid)
     dimensions, target_dimension = _dimensions(context)
-    try:
-        if dimensions is not None:
-            seeds += pi_seeds(scorer.fit_columns, scorer.fit_y, dimensions, target_dimension,
+    from_groups = None
+    if dimensions is not None:
+        from_groups = partial(pi_seeds, scorer.fit_columns, scorer.fit_y, dimensions, target_dimension,
                               context.operator_names, clock.deadline(end / 2))
-        seeds += initial_seeds(scorer.fit_columns, scorer.fit_y, context.operator_names, clock.deadline(end))
+    try:
+        seeds += initial_seeds(scorer.fit_columns, scorer.fit_y, context.operator_names, clock.deadline(end),
+                               context.processes, first=from_groups)
         seeds = _decomposition_seeds(context, seeds, end) + seeds
     except KeyboardInterrupt:
         context.interrupted = True
@@ -162,7 +169,9 @@ def kept_laws(context: FitContext, seeds, hall: HallOfFame | None = None) -> Hal
 
 
 SETTLE_SHARE = 0.25
-"""A settled law has been the best for at least this share of the time limit."""
+"""A settled law has been the best for at least this share of the time limit
+(of one process's search: with N processes searching, for 1/N of it, the
+same number of rivals met in less time)."""
 
 
 def _stop_rule(context: FitContext) -> StopRule:
@@ -172,7 +181,7 @@ def _stop_rule(context: FitContext) -> StopRule:
         return NEVER
     dataset, scorer, clock = context.dataset, context.scorer, context.clock
     return StopRule(noise_nmse=neighbour_noise(dataset.X, dataset.y, scorer.weights),
-                    settle_seconds=SETTLE_SHARE * clock.time_limit if clock.time_limit else 0.0,
+                    settle_seconds=SETTLE_SHARE * clock.time_limit / context.processes if clock.time_limit else 0.0,
                     residuals_are_noise=ResidualCheck(scorer.columns, scorer.y, scorer.weights))
 
 

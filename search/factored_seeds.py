@@ -10,6 +10,7 @@ terms explain what it leaves, and the best few get a full regression.
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass
 from fractions import Fraction
 from functools import partial
 
@@ -92,12 +93,45 @@ def factored_sum_seeds(columns: dict, y: np.ndarray, operators=()) -> list[Expr]
     explain ``y / F`` or ``F / y`` (two matrix products for all of them);
     the best few get a full sparse regression of that remainder.
     """
-    if np.any(y == 0) or not ("mul" in operators and "add" in operators):
+    ranking = rank_factors(columns, y, operators)
+    if ranking is None:
         return []
+    return [seed for rank in range(len(ranking.order)) for seed in ranking.seeds_of(rank)]
+
+
+@dataclass(frozen=True)
+class FactorRanking:
+    """The best common factors of one target, best first; :meth:`seeds_of`
+    regresses what one of them leaves (each independent of the others, so a
+    second process can take some)."""
+
+    columns: dict
+    operators: tuple
+    terms: list
+    factors: list
+    remainders: np.ndarray
+    order: np.ndarray
+
+    def seeds_of(self, rank: int) -> list[Expr]:
+        """``F * (sum)`` or ``F / (sum)`` for the factor ranked ``rank``."""
+        position = self.order[rank]
+        builder, _ = self.factors[position % len(self.factors)]
+        with np.errstate(all="ignore"):
+            inner_seeds = sparse_sum_seeds(self.columns, self.remainders[:, position], self.operators, n_starts=1,
+                                           terms=self.terms, intercept="always")
+        joined = "mul" if position < len(self.factors) else "div"
+        return [call(joined, builder(), inner) for inner in inner_seeds]
+
+
+def rank_factors(columns: dict, y: np.ndarray, operators=()) -> FactorRanking | None:
+    """The :data:`N_FACTORS` most promising common factors of ``y``; None
+    when there is none (a zero in ``y``, no ``mul`` or ``add``, no terms)."""
+    if np.any(y == 0) or not ("mul" in operators and "add" in operators):
+        return None
     terms = _term_dictionary(columns, [g for g in FUNCTIONS if g in operators])
     factors = _factor_dictionary(columns, operators)
     if not terms or not factors:
-        return []
+        return None
     inverted = "div" in operators
     with np.errstate(all="ignore"):
         remainders = np.column_stack([y / values for _, values in factors]
@@ -109,7 +143,7 @@ def factored_sum_seeds(columns: dict, y: np.ndarray, operators=()) -> list[Expr]
         usable = np.all(np.isfinite(remainders), axis=0) & (np.ptp(remainders, axis=0) > 0) & tame
         indices = np.flatnonzero(usable)
         if not len(indices):
-            return []
+            return None
         centred = remainders[:, indices] - remainders[:, indices].mean(axis=0)
         norms = np.linalg.norm(centred, axis=0)
         keep = np.isfinite(norms) & (norms > 0)
@@ -121,12 +155,4 @@ def factored_sum_seeds(columns: dict, y: np.ndarray, operators=()) -> list[Expr]
             indices, centred = indices[screened], centred[:, screened]
         errors = _two_term_errors(small, centred)
     order = indices[np.argsort(np.maximum(errors, 0.0), kind="stable")[:N_FACTORS]]
-    seeds = []
-    for position in order:
-        builder, _ = factors[position % len(factors)]
-        with np.errstate(all="ignore"):
-            inner_seeds = sparse_sum_seeds(columns, remainders[:, position], operators, n_starts=1,
-                                           terms=terms, intercept="always")
-        joined = "mul" if position < len(factors) else "div"
-        seeds += [call(joined, builder(), inner) for inner in inner_seeds]
-    return seeds
+    return FactorRanking(columns, tuple(operators), terms, factors, remainders, order)

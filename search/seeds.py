@@ -10,11 +10,15 @@ seeds (and the single variables), so it refines rather than rediscovers.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from fractions import Fraction
+from functools import partial
+from typing import Callable
 
 import numpy as np
 
 from hypo.expr import Expr, call, const, num, var
+from search.forked_call import MISSING, ForkedCall, can_fork, in_two_processes
 from search.space import respell
 
 ROUNDINGS = (1, 2, 3)
@@ -79,14 +83,18 @@ def linear_seed(variables: list[str]) -> Expr | None:
     return result
 
 
-def initial_seeds(columns: dict, y: np.ndarray, operators=(), deadline: float | None = None) -> list[Expr]:
+def initial_seeds(columns: dict, y: np.ndarray, operators=(), deadline: float | None = None,
+                  processes: int = 1, first: Callable[[], list[Expr]] | None = None) -> list[Expr]:
     """Every seed: single variables, power laws (alone and times one function
     of a monomial), the linear law and sparse sums.
 
     ``deadline`` (a ``time.perf_counter()`` value) skips the costlier
     generators once passed, so a short time limit is not spent on seeds;
     they combine only the most relevant inputs (``search.relevance``), so
-    their cost does not grow with the number of columns.
+    their cost does not grow with the number of columns.  ``first`` (the
+    Buckingham-pi seeds) runs before them and its seeds lead the list.
+    With ``processes`` above one, the work is shared with forked processes
+    (:func:`_on_two_processes`); the seeds and their order are the same.
     Seeds are respelled with ``operators`` (``cube`` as ``pow``), or dropped
     when that is impossible.
     """
@@ -95,11 +103,11 @@ def initial_seeds(columns: dict, y: np.ndarray, operators=(), deadline: float | 
     from search.factored_seeds import factored_sum_seeds
     from search.sparse_seeds import transformed_sum_seeds
 
-    seeds = [var(n) for n in columns]
-    seeds += power_law_seeds(columns, y)
+    cheap = [var(n) for n in columns]
+    cheap += power_law_seeds(columns, y)
     linear = linear_seed(list(columns))
     if linear is not None:
-        seeds.append(linear)
+        cheap.append(linear)
     generators = []
     if "mul" in operators:
         generators.append(product_seeds)
@@ -107,11 +115,59 @@ def initial_seeds(columns: dict, y: np.ndarray, operators=(), deadline: float | 
         generators += [transformed_sum_seeds, factored_sum_seeds]
     # the generators combine inputs in pairs and triples: only the relevant few
     combined = relevant_inputs(columns, y) if generators else columns
-    for generator in generators:
-        if deadline is not None and time.perf_counter() > deadline:
-            break
-        with np.errstate(all="ignore"):
-            seeds += generator(combined, y, operators)
+    jobs = [SeedJob(first, timed=False)] if first is not None else []
+    jobs += [SeedJob(partial(generator, combined, y, operators)) for generator in generators]
+    if processes > 1 and can_fork() and factored_sum_seeds in generators:  # the last generator
+        found = _on_two_processes(jobs[:-1], combined, y, operators, deadline)
+    else:
+        found = [job(deadline) for job in jobs]
+    seeds = (found.pop(0) if first is not None else []) + cheap + [seed for part in found for seed in part]
     allowed = set(operators)
     respelled = (respell(seed, allowed) for seed in seeds)
     return [seed for seed in respelled if seed is not None]
+
+
+@dataclass(frozen=True)
+class SeedJob:
+    """One generator's call: ``make()`` returns seeds; ``timed`` skips it past the deadline."""
+
+    make: Callable[[], list[Expr]]
+    timed: bool = True
+
+    def __call__(self, deadline: float | None = None) -> list[Expr]:
+        return [] if self.timed and _past(deadline) else _quietly(self.make)
+
+
+def _on_two_processes(jobs: list[SeedJob], columns: dict, y: np.ndarray, operators,
+                      deadline: float | None) -> list[list[Expr]]:
+    """The seeds of ``jobs`` and then of the factored sums, made on two cores:
+    a forked process runs ``jobs`` while this one ranks the common factors;
+    then this one and a second fork share the factors' regressions
+    (``search.forked_call``).  What a fork did not deliver is made here."""
+    from search.factored_seeds import rank_factors
+
+    with ForkedCall(_in_turn, jobs, deadline) as beside:
+        ranking = None if _past(deadline) else _quietly(rank_factors, columns, y, operators)
+        regressions = [SeedJob(partial(ranking.seeds_of, rank)) for rank in range(len(ranking.order))] \
+            if ranking is not None else []
+        shared = in_two_processes([partial(job, deadline) for job in regressions], deadline) \
+            if regressions else []
+        early = beside.result(deadline)
+    early = [MISSING] * len(jobs) if early is MISSING else early
+    found = [*early, *shared]
+    made = [job(deadline) if part is MISSING else part for part, job in zip(found, [*jobs, *regressions])]
+    return [*made[:len(jobs)], [seed for part in made[len(jobs):] for seed in part]]
+
+
+def _in_turn(jobs: list[SeedJob], deadline: float | None) -> list[list[Expr]]:
+    return [job(deadline) for job in jobs]
+
+
+def _past(deadline: float | None) -> bool:
+    return deadline is not None and time.perf_counter() > deadline
+
+
+def _quietly(function, *arguments):
+    """``function(*arguments)`` with NumPy's warnings on undefined values silenced."""
+    with np.errstate(all="ignore"):
+        return function(*arguments)

@@ -238,3 +238,22 @@ def test_immigrants_join_as_youngest_and_keep_sizes(kernel_and_scorer):
     youngest = int(np.argmax(moved.births))
     assert kernel.members(moved)[youngest] == newcomer.structure
     assert moved.log_posteriors[youngest] == newcomer.log_posterior
+
+
+def test_a_law_searched_by_two_processes_must_stay_the_best_half_as_long():
+    import time
+    from types import SimpleNamespace
+
+    from hypo.phases import SETTLE_SHARE, _stop_rule
+    from hypo.schedule import Clock
+
+    rng = np.random.default_rng(0)
+    X = rng.uniform(1, 2, (200, 2))
+    y = X[:, 0] * X[:, 1] + rng.normal(0, 0.01, 200)
+    data = SimpleNamespace(X=X, y=y)
+    scorer = SimpleNamespace(weights=None, columns={"a": X[:, 0], "b": X[:, 1]}, y=y)
+    clock = Clock(time.perf_counter(), 60.0)
+    one, two = (_stop_rule(SimpleNamespace(stop_early=True, dataset=data, scorer=scorer, clock=clock,
+                                           processes=processes)) for processes in (1, 2))
+    assert one.settle_seconds == pytest.approx(SETTLE_SHARE * 60)
+    assert two.settle_seconds == pytest.approx(SETTLE_SHARE * 30)

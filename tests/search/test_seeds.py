@@ -99,3 +99,32 @@ def test_seeds_are_respelled_into_the_allowed_operators():
     respelled = respell(cube, {"mul", "div", "pow", "square"})
     assert respelled is not None and "cube" not in {n.op for n in respelled.walk()}
     assert respell(cube, {"mul", "div"}) is None
+
+
+def test_seeds_made_on_two_processes_are_the_seeds_of_one_in_the_same_order():
+    cols = columns(["alpha", "beta", "theta"])
+    y = cols["beta"] * (1 + cols["alpha"] * np.cos(cols["theta"]))
+    alone = initial_seeds(cols, y, DEFAULT_OPERATORS)
+    beside = initial_seeds(cols, y, DEFAULT_OPERATORS, processes=2)
+    assert [str(seed) for seed in beside] == [str(seed) for seed in alone]
+    assert best_error(beside, cols, y) < 1e-20  # the factored sum came back from the second process
+
+
+def test_seeds_the_second_process_took_but_never_delivered_are_made_here(monkeypatch):
+    import os
+
+    from search.factored_seeds import FactorRanking
+
+    parent, seeds_of = os.getpid(), FactorRanking.seeds_of
+
+    def dies_in_the_fork(self, rank):
+        if os.getpid() != parent:
+            os._exit(1)
+        return seeds_of(self, rank)
+
+    monkeypatch.setattr(FactorRanking, "seeds_of", dies_in_the_fork)
+    cols = columns(["alpha", "beta", "theta"])
+    y = cols["beta"] * (1 + cols["alpha"] * np.cos(cols["theta"]))
+    alone = initial_seeds(cols, y, DEFAULT_OPERATORS)
+    beside = initial_seeds(cols, y, DEFAULT_OPERATORS, processes=2)
+    assert [str(seed) for seed in beside] == [str(seed) for seed in alone]
