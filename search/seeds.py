@@ -108,18 +108,17 @@ def initial_seeds(columns: dict, y: np.ndarray, operators=(), deadline: float | 
     linear = linear_seed(list(columns))
     if linear is not None:
         cheap.append(linear)
-    generators = []
-    if "mul" in operators:
-        generators.append(product_seeds)
-    if "add" in operators and "mul" in operators:
-        generators += [transformed_sum_seeds, factored_sum_seeds]
+    sums = "add" in operators and "mul" in operators
+    generators = [product_seeds] if "mul" in operators else []
+    generators += [transformed_sum_seeds] if sums else []
     # the generators combine inputs in pairs and triples: only the relevant few
     combined = relevant_inputs(columns, y) if generators else columns
     jobs = [SeedJob(first, timed=False)] if first is not None else []
     jobs += [SeedJob(partial(generator, combined, y, operators)) for generator in generators]
-    if processes > 1 and can_fork() and factored_sum_seeds in generators:  # the last generator
-        found = _on_two_processes(jobs[:-1], combined, y, operators, deadline)
+    if sums and processes > 1 and can_fork():  # the factored sums, last, shared by two processes
+        found = _on_two_processes(jobs, combined, y, operators, deadline)
     else:
+        jobs += [SeedJob(partial(factored_sum_seeds, combined, y, operators))] if sums else []
         found = [job(deadline) for job in jobs]
     seeds = (found.pop(0) if first is not None else []) + cheap + [seed for part in found for seed in part]
     allowed = set(operators)
