@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 KERNELS := $(VENV)/.kernels
 KERNEL_SOURCES := hypo/program.py $(wildcard hypo/kernels/*.py) $(wildcard search/engine/*.py)
 
-.PHONY: demo test test-fast bench-feynman clean
+.PHONY: demo test test-fast bench-feynman world-model clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,13 @@ test-fast: $(KERNELS)
 
 bench-feynman: $(KERNELS)
 	$(VENV)/bin/python bench/feynman.py --engine hypo,pyoperon --time-limit 60 --jobs 2
+
+# pretrain the world model on dreams for MINUTES more; run it again to continue the same
+# run (the checkpoint carries the optimizer and its place in the dream stream)
+WORLD_MODEL ?= search/world_model/checkpoints/default.pt
+MINUTES ?= 30
+world-model: $(KERNELS)
+	$(VENV)/bin/hypo world-model train --out $(WORLD_MODEL) --minutes $(MINUTES) --resume --dream-processes 1
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache

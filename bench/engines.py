@@ -48,6 +48,8 @@ def fit_hypo(
     if world_model:
         extras["world_model_best"] = bool(result.stats.get("world_model_best", False))
         extras["world_model_laws"] = int(result.stats.get("world_model_laws", 0))
+        extras["world_model_proposed"] = int(result.stats.get("world_model_proposed", 0))
+        extras["world_model_entered"] = int(result.stats.get("world_model_entered", 0))
     return str(result.best.expression), extras
 
 
@@ -55,6 +57,18 @@ def fit_hypo_with_world_model(train: pd.DataFrame, target: str, time_limit: floa
                               noise: float = 0.0, knowledge: str | None = None) -> tuple[str, dict]:
     """hypo with the world model on: the other arm of the world-model ablation."""
     return fit_hypo(train, target, time_limit, seed, noise=noise, knowledge=knowledge, world_model=True)
+
+
+def _with_world_model_roles(roles: tuple[str, ...]) -> Engine:
+    """hypo with only some of the world model's roles (``hypo.phases.WORLD_MODEL_ROLES``), to measure each alone."""
+    def engine(train: pd.DataFrame, target: str, time_limit: float, seed: int, *, noise: float = 0.0,
+               knowledge: str | None = None) -> tuple[str, dict]:
+        import hypo.phases
+
+        hypo.phases.WORLD_MODEL_ROLES = roles  # each fit runs in a process of its own
+        return fit_hypo(train, target, time_limit, seed, noise=noise, knowledge=knowledge, world_model=True)
+    engine.__doc__ = f"hypo with the world model's {' and '.join(roles)} only"
+    return engine
 
 
 def fit_hypo_without_decomposition(train: pd.DataFrame, target: str, time_limit: float, seed: int, *,
@@ -215,6 +229,8 @@ def gplearn_to_python(program: str, inputs: list[str]) -> str:
 ENGINES: dict[str, Engine] = {
     "hypo": fit_hypo,
     "hypo-wm": fit_hypo_with_world_model,
+    "hypo-wm-proposals": _with_world_model_roles(("proposals",)),
+    "hypo-wm-prior": _with_world_model_roles(("prior",)),
     "hypo-nodc": fit_hypo_without_decomposition,
     "hypo-w2": fit_hypo_on_two_workers,
     "pyoperon": fit_pyoperon,
@@ -222,8 +238,8 @@ ENGINES: dict[str, Engine] = {
 }
 
 #: The Python module each engine needs, to check availability before a run.
-ENGINE_MODULES = {"hypo": "hypo", "hypo-wm": "hypo", "hypo-nodc": "hypo", "hypo-w2": "hypo", "pyoperon": "pyoperon",
-                  "gplearn": "gplearn"}
+ENGINE_MODULES = {"hypo": "hypo", "hypo-wm": "hypo", "hypo-wm-proposals": "hypo", "hypo-wm-prior": "hypo",
+                  "hypo-nodc": "hypo", "hypo-w2": "hypo", "pyoperon": "pyoperon", "gplearn": "gplearn"}
 
 
 def get_engine(name: str) -> Engine:

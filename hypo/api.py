@@ -26,7 +26,8 @@ from hypo.final_laws import final_laws, pareto_front, readable_within
 from hypo.fit_inputs import (check_declared_signs, check_magnitudes, check_operators, load_knowledge_argument,
                               noise_model_of, row_weights, split_sigma_column)
 from hypo.phases import (FitContext, kept_laws, sampling_phase, search_phase, seed_phase, seeds_explain,
-                         with_subterm_sums, with_world_model, world_model_proposer)
+                         with_subterm_sums, with_world_model, world_model_proposer, world_model_roles,
+                         world_model_space)
 from hypo.memory import BASE_BYTES, default_max_memory
 from hypo.numerics import fitting_numerics
 from hypo.posterior import log_posterior_of
@@ -243,8 +244,9 @@ def _fit(data, target, knowledge, features, time_limit, max_evals, seed, max_siz
     wanted = not context.interrupted and not seeds_explain(scorer, seeds)
     cluster = start_search_cluster(workers, scheduler) if wanted else None
     try:
-        kernel = evolution = EvolutionKernel(space, scorer, EvolutionConfig(), prior=prior,
-                                             adaptive=max_evals is None)
+        proposer = world_model_proposer(context, max_size, time_limit, seeds) if world_model else None
+        kernel = evolution = EvolutionKernel(world_model_space(space, proposer, rng), scorer, EvolutionConfig(),
+                                             prior=prior, adaptive=max_evals is None)
         islands = None
         if cluster is not None:
             def on_workers(client):
@@ -252,11 +254,8 @@ def _fit(data, target, knowledge, features, time_limit, max_evals, seed, max_siz
                                          deadline=clock.deadline(search_end))
             kernel = islands = IslandsWhenReady(evolution, cluster, on_workers, notes, wait=time_limit is None)
         sums_kernel = kernel = with_subterm_sums(context, kernel)
-        proposer = None
-        if world_model:
-            proposer = world_model_proposer(context, max_size, time_limit, seeds)
-            if proposer is not None:
-                kernel = with_world_model(kernel, proposer, scorer)
+        if proposer is not None and "proposals" in world_model_roles():
+            kernel = with_world_model(kernel, proposer, scorer)
         outcome = search_phase(context, seeds, kernel, search_end)
     finally:
         if cluster is not None:
@@ -304,6 +303,8 @@ def _fit(data, target, knowledge, features, time_limit, max_evals, seed, max_siz
                                "laws": sum(key in context.start_keys for key in law_keys),
                                "best": bool(law_keys) and law_keys[0] in context.start_keys}
     if proposer is not None:
+        stats["world_model_roles"] = list(world_model_roles())
+    if proposer is not None and "proposals" in world_model_roles():
         stats["world_model_proposed"] = kernel.n_world_model_proposed
         stats["world_model_entered"] = kernel.n_world_model_entered
         stats["world_model_laws"] = sum(key in kernel.world_model_keys for key in law_keys)

@@ -76,6 +76,10 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="device (default cpu)")
     train.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     train.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
+    train.add_argument("--resume", action="store_true",
+                       help="continue the training saved in --out (weights, optimizer, place in the dream stream)")
+    train.add_argument("--dream-processes", type=int, default=0,
+                       help="extra processes that make dreams ahead of training (default 0: dream in between steps)")
     return parser
 
 
@@ -183,9 +187,13 @@ def _train_world_model(args) -> int:
     if args.minutes <= 0:
         raise HypoError(f"--minutes must be positive, got {args.minutes}")
     _check_writable(Path(args.out))
+    if args.dream_processes < 0:
+        raise HypoError(f"--dream-processes must be 0 or more, got {args.dream_processes}")
+    if args.device == "cuda" and not torch.cuda.is_available():
+        raise HypoError("--device cuda: torch sees no CUDA device here; use --device cpu")
     torch.set_num_threads(args.threads)
-    train(args.out, minutes=args.minutes, device=args.device, seed=args.seed,
-          log=lambda line: print(line, flush=True))
+    train(args.out, minutes=args.minutes, device=args.device, seed=args.seed, resume=args.resume,
+          dream_processes=args.dream_processes, log=lambda line: print(line, flush=True))
     return 0
 
 

@@ -218,6 +218,24 @@ def mcmc_summary(diagnostics) -> dict:
             "trace": [float(v) for v in diagnostics.cold_trace]}
 
 
+WORLD_MODEL_ROLES = ("proposals", "prior")
+"""What the world model does in a fit when it is on: ``proposals`` of whole
+structures beside the evolution, and a data-conditioned ``prior`` over the
+operators and variables the evolution's moves draw."""
+
+
+def world_model_roles() -> tuple[str, ...]:
+    """:data:`WORLD_MODEL_ROLES`, read at each fit (the ablation benchmark sets it per run)."""
+    return WORLD_MODEL_ROLES
+
+
+def world_model_space(space, proposer, rng: np.random.Generator):
+    """``space`` with the world model's prior over symbols for these data, when that role is on."""
+    if proposer is None or "prior" not in world_model_roles():
+        return space
+    return replace(space, symbol_weights=proposer.symbol_weights(rng))
+
+
 def world_model_proposer(context: FitContext, max_size: int, time_limit: float | None, seeds):
     """The pretrained proposer for these data, or None (with a note saying why):
     every reason to skip it is decided here."""
@@ -257,4 +275,5 @@ def with_world_model(kernel, proposer, scorer: Scorer):
 
 
 __all__ = ["FitContext", "HallOfFame", "mcmc_summary", "sampling_phase", "search_phase", "seed_phase",
-           "with_subterm_sums", "with_world_model", "world_model_proposer"]
+           "with_subterm_sums", "with_world_model", "world_model_proposer", "world_model_roles",
+           "world_model_space", "WORLD_MODEL_ROLES"]

@@ -18,6 +18,9 @@ from hypo.operators import DEFAULT_OPERATORS, OPERATORS
 EXPONENTS = (-2.0, -1.5, -1.0, -0.5, 0.5, 1.5, 2.0, 3.0)
 """Exact exponents that ``pow`` proposals draw from (others are fitted)."""
 
+SYMBOL_WEIGHT_SHARE = 0.5
+"""Share of new operators and variables drawn by ``symbol_weights`` (the rest uniformly)."""
+
 
 @dataclass(frozen=True)
 class SearchSpace:
@@ -35,6 +38,11 @@ class SearchSpace:
         Chance that a new leaf is a free constant.
     integer_probability : float
         Chance that a new leaf is the exact number 1 or 2.
+    symbol_weights : tuple of (name, weight) pairs
+        A prior over operators and variables for these data (the world
+        model's, ``search.world_model.proposer``); new operators and variables
+        are drawn half by it and half uniformly, so none becomes unreachable.
+        Empty: uniform.
     """
 
     variables: tuple[str, ...]
@@ -43,6 +51,7 @@ class SearchSpace:
     const_probability: float = 0.05
     integer_probability: float = 0.1
     constraint: Callable[[Expr], bool] | None = None
+    symbol_weights: tuple[tuple[str, float], ...] = ()
 
     @property
     def unary(self) -> tuple[str, ...]:
@@ -82,7 +91,19 @@ class SearchSpace:
             return const(float(rng.normal()))
         if draw < self.const_probability + self.integer_probability:
             return num(1.0 if rng.random() < 0.7 else 2.0)
-        return var(self.variables[rng.integers(len(self.variables))])
+        return var(self._draw(self.variables, rng))
+
+    def _draw(self, pool: tuple[str, ...], rng: np.random.Generator) -> str:
+        """One of ``pool``: uniformly, or half by :attr:`symbol_weights`."""
+        if not self.symbol_weights:
+            return pool[rng.integers(len(pool))]
+        weights = dict(self.symbol_weights)
+        counts = np.array([weights.get(name, 0.0) for name in pool])
+        uniform = np.full(len(pool), 1.0 / len(pool))
+        if counts.sum() <= 0:
+            return pool[rng.integers(len(pool))]
+        p = (1 - SYMBOL_WEIGHT_SHARE) * uniform + SYMBOL_WEIGHT_SHARE * counts / counts.sum()
+        return pool[rng.choice(len(pool), p=p)]
 
     def random_exponent(self, rng: np.random.Generator) -> Expr:
         """An exact exponent: fitted exponents mostly buy overfitting, and the
@@ -93,7 +114,7 @@ class SearchSpace:
         pool = self.unary if arity == 1 else self.binary if arity == 2 else self.operators
         if not pool:
             pool = self.binary or self.unary
-        return pool[rng.integers(len(pool))]
+        return self._draw(pool, rng)
 
     def random_tree(self, rng: np.random.Generator, max_depth: int = 3) -> Expr:
         """A random tree grown to at most ``max_depth`` levels."""

@@ -14,11 +14,14 @@ FORMAT = 1
 DEFAULT_CHECKPOINT = Path(__file__).parent / "checkpoints" / "default.pt"
 
 
-def save(model, path: str | Path, notes: dict | None = None) -> None:
+def save(model, path: str | Path, notes: dict | None = None, training: dict | None = None) -> None:
+    """``training`` (optimizer state, dream-stream position, ...) lets training resume."""
     import torch
 
     payload = {"format": FORMAT, "config": model.config, "state_dict": model.state_dict(),
                "notes": notes or {}}
+    if training is not None:
+        payload["training"] = training
     torch.save(payload, str(path))
 
 
@@ -30,12 +33,26 @@ def load(path: str | Path):
     ValueError
         For a file of another format.
     """
+    return _model_of(_payload(path), path)
+
+
+def load_training(path: str | Path):
+    """``(model, training state)`` of a checkpoint written during training, or
+    ``(model, None)`` for one without a training state."""
+    payload = _payload(path)
+    return _model_of(payload, path), payload.get("training")
+
+
+def _payload(path: str | Path) -> dict:
     import torch
 
+    return torch.load(str(path), map_location="cpu", weights_only=True)
+
+
+def _model_of(payload: dict, path):
     from search.world_model.model import WorldModel
     from search.world_model.tokens import Vocabulary
 
-    payload = torch.load(str(path), map_location="cpu", weights_only=True)
     if payload.get("format") != FORMAT:
         raise ValueError(f"{path}: world-model format {payload.get('format')!r}, expected {FORMAT}; retrain it "
                          "with `hypo world-model train`")

@@ -18,6 +18,7 @@ one.
 from __future__ import annotations
 
 from fractions import Fraction
+from functools import lru_cache
 from typing import Iterable
 
 import numpy as np
@@ -30,9 +31,14 @@ for any tree a search would call a law."""
 EXPONENT_BOX = 8
 """Dimensions with an exponent beyond +-8 are treated as unreachable."""
 
-MAX_DIMENSIONS = 300
+MAX_DIMENSIONS = 500
 """Stop the search after this many distinct dimensions (it is quadratic in
 them); the first ones found are those of the smallest trees."""
+
+LEVEL_DIMENSIONS = 60
+"""At most this many new dimensions per tree size, so that the fractional
+powers of small trees cannot fill the table before products of three or four
+variables (most laws) are reached."""
 
 MAX_TABLE_SIZE = 10
 """Trees beyond this size are not enumerated: a dimension first reachable
@@ -114,17 +120,11 @@ class DimensionTable:
             found: list[Dim] = []
 
             def offer(dim: Dim | None) -> None:
-                if self._inside(dim) and dim not in self.size and len(self.size) < MAX_DIMENSIONS:
+                if (self._inside(dim) and dim not in self.size and len(self.size) < MAX_DIMENSIONS
+                        and len(found) < LEVEL_DIMENSIONS):
                     self.size[dim] = size
                     found.append(dim)
 
-            for factor in scales:
-                for dim in levels.get(size - 1, ()):
-                    offer(scale(dim, factor))
-            if "pow" in self.operators:
-                for dim in levels.get(size - 2, ()):
-                    for exponent in self.exponents:
-                        offer(scale(dim, exponent))
             for op in ("mul", "div"):
                 if op not in self.operators:
                     continue
@@ -139,6 +139,13 @@ class DimensionTable:
                                     offer(dim)
                                 if dim in self.size:
                                     rooted[dim] = size
+            for factor in scales:
+                for dim in levels.get(size - 1, ()):
+                    offer(scale(dim, factor))
+            if "pow" in self.operators:
+                for dim in levels.get(size - 2, ()):
+                    for exponent in self.exponents:
+                        offer(scale(dim, exponent))
             levels[size] = found
 
     def least(self, dim: Dim | None) -> int:
@@ -153,13 +160,8 @@ class DimensionTable:
         """:meth:`least` of every dimension in ``dims`` (shape ``(..., width)``)
         at once: a hash lookup confirmed against the stored dimension, so a
         collision can only hide a dimension (a stricter mask), never invent one."""
-        table_dims, sizes, order, sorted_keys = self._indexed()
-        with np.errstate(over="ignore"):
-            keys = dims @ _hash_weights(dims.shape[-1])
-        position = np.minimum(np.searchsorted(sorted_keys, keys), len(sorted_keys) - 1)
-        candidate = order[position]
-        found = (sorted_keys[position] == keys) & np.all(table_dims[candidate] == dims, axis=-1)
-        return np.where(found, sizes[candidate], INFINITE)
+        sizes = self._indexed()[1]
+        return np.append(sizes, INFINITE)[self._positions(dims)]
 
     def _indexed(self):
         """Dimensions (m, width), their least sizes, and a sorted hash index (built once)."""
@@ -180,6 +182,42 @@ class DimensionTable:
             found = self._rooted_cache[key] = self._least_rooted(op, dim)
         return found
 
+    def least_rooted_many(self, op: str, dims: np.ndarray) -> np.ndarray:
+        """:meth:`least_rooted` of every row of ``dims`` (shape ``(m, width)``)
+        at once, for ``op`` a scaling, ``add``/``sub``, ``mul``/``div`` or ``pow``."""
+        if op in ("add", "sub"):
+            return np.minimum(1 + 2 * self.least_many(dims), INFINITE)
+        if op in ("mul", "div"):
+            return self._rooted_array(op)[self._positions(dims)]
+        factors = [1 / SCALE[op]] if op in SCALE else [1 / e for e in self.exponents if e != 0]
+        extra = 1 if op in SCALE else 2
+        best = np.full(len(dims), INFINITE, dtype=np.int64)
+        for factor in factors:
+            scaled = dims * factor.numerator
+            exact = np.all(scaled % factor.denominator == 0, axis=-1)
+            best = np.minimum(best, np.where(exact, extra + self.least_many(scaled // factor.denominator), INFINITE))
+        return np.minimum(best, INFINITE)
+
+    def _positions(self, dims: np.ndarray) -> np.ndarray:
+        """Index of each row of ``dims`` in :meth:`dimension_array`, or its length when unknown."""
+        table_dims, _, order, sorted_keys = self._indexed()
+        with np.errstate(over="ignore"):
+            keys = dims @ _hash_weights(dims.shape[-1])
+        position = np.minimum(np.searchsorted(sorted_keys, keys), len(sorted_keys) - 1)
+        candidate = order[position]
+        found = (sorted_keys[position] == keys) & np.all(table_dims[candidate] == dims, axis=-1)
+        return np.where(found, candidate, len(table_dims))
+
+    def _rooted_array(self, op: str) -> np.ndarray:
+        """Least sizes of ``op``-rooted trees aligned with :meth:`dimension_array`, plus a last ``INFINITE``."""
+        key = ("array", op)
+        if key not in self._rooted_cache:
+            table_dims = self.dimension_array()
+            rooted = self.rooted[op]
+            self._rooted_cache[key] = np.array([rooted.get(tuple(int(v) for v in d), INFINITE) for d in table_dims]
+                                               + [INFINITE], dtype=np.int64)
+        return self._rooted_cache[key]
+
     def _least_rooted(self, op: str, dim: Dim) -> int:
         if op in SCALE:
             return 1 + self.least(scale(dim, 1 / SCALE[op]))
@@ -198,6 +236,7 @@ class DimensionTable:
         raise ValueError(f"no dimension rule for operator {op!r}")
 
 
+@lru_cache(maxsize=None)
 def _hash_weights(width: int) -> np.ndarray:
     """Fixed random multipliers hashing an integer dimension vector to one int64."""
     return np.random.default_rng(20261127).integers(1, 2**62, size=width, dtype=np.int64)

@@ -49,6 +49,10 @@ MAX_REQUIREMENT_WORK = 40_000
 more than this is relaxed to "any" (cheaper; may cause a restart)."""
 
 
+SMALL_REQUIREMENT = 16
+"""Requirements with up to this many dimensions are costed dimension by dimension."""
+
+
 class Requirement:
     """What a slot's subtree must be: dimension -> nodes still needed elsewhere.
 
@@ -258,11 +262,22 @@ class Grammar:
                     continue
                 rule = "add" if op in ("add", "sub") else op
                 if rule not in shared:
-                    shared[rule] = min((table.least_rooted(rule, dim) + cost
-                                        for dim, cost in requirement.costs.items()), default=INFINITE)
+                    shared[rule] = self._least_rooted_cost(rule, requirement)
                 costs[token] = shared[rule]
         requirement.token_costs = np.minimum(costs, INFINITE)
         return requirement.token_costs
+
+    def _least_rooted_cost(self, rule: str, requirement: Requirement) -> int:
+        """Fewest nodes of the rest of the tree if an operator of ``rule`` heads
+        the slot: the least over the required dimensions, all at once in numpy."""
+        if not requirement.costs:
+            return INFINITE
+        if len(requirement.costs) <= SMALL_REQUIREMENT:  # numpy costs more than it saves here
+            return min(min(self.table.least_rooted(rule, dim) + cost for dim, cost in requirement.costs.items()),
+                       INFINITE)
+        dims = np.array(list(requirement.costs), dtype=np.int64).reshape(len(requirement.costs), -1)
+        costs = np.fromiter(requirement.costs.values(), dtype=np.int64, count=len(requirement.costs))
+        return int(min((self.table.least_rooted_many(rule, dims) + costs).min(), INFINITE))
 
     def exponent_costs(self, requirement: Requirement, base) -> np.ndarray:
         key = (id(requirement), base)

@@ -99,7 +99,7 @@ class WorldModel(nn.Module):
         """Teacher-forced logits ``(B, T, V)`` for padded token sequences ``(B, T)``."""
         context, variables = self.encode(batch)
         hidden = self.begin_state(context)
-        previous = torch.full((tokens.shape[0],), -1, dtype=torch.long)
+        previous = torch.full((tokens.shape[0],), -1, dtype=torch.long, device=tokens.device)
         out = []
         for t in range(tokens.shape[1]):
             logits, hidden = self.step(hidden, context, variables, previous, parents[:, t], children[:, t])
@@ -113,7 +113,7 @@ def masked_sequence_loss(logits: torch.Tensor, tokens: torch.Tensor, masks: torc
     """Mean negative log-likelihood of the tokens under the masked distributions."""
     masked = logits.masked_fill(~masks, -1e9)
     log_p = torch.log_softmax(masked, dim=-1).gather(-1, tokens.unsqueeze(-1)).squeeze(-1)
-    steps = torch.arange(tokens.shape[1]).unsqueeze(0) < lengths.unsqueeze(1)
+    steps = torch.arange(tokens.shape[1], device=tokens.device).unsqueeze(0) < lengths.unsqueeze(1)
     per_sequence = (log_p * steps).sum(dim=1)
     if weights is None:
         return -per_sequence.sum() / steps.sum()

@@ -39,6 +39,9 @@ MEMORY = 0.95
 share follows the search as it moves from easy to hard improvements."""
 
 TOP_QUANTILE = 0.25
+SYMBOL_SAMPLES = 64
+"""Proposals whose operators and variables make the data-conditioned prior of the moves."""
+
 UPDATE_STEPS = 2
 UPDATE_LEARNING_RATE = 3e-4
 
@@ -168,6 +171,18 @@ class WorldModelProposer:
         masks, parents, children = replayed
         with single_threaded():
             return sequence_log_prob(self.model, self.features, tokens, masks, parents, children)
+
+    def symbol_weights(self, rng: np.random.Generator, n: int = SYMBOL_SAMPLES) -> tuple[tuple[str, float], ...]:
+        """How often ``n`` proposals for these data use each operator and
+        variable: a data-conditioned prior for the evolution's moves
+        (``search.space.SearchSpace.symbol_weights``)."""
+        counts: dict[str, float] = {}
+        for expr in self.propose(rng, n):
+            for node in expr.walk():
+                name = node.name if node.op == "var" else None if node.is_leaf else node.op
+                if name is not None:
+                    counts[name] = counts.get(name, 0.0) + 1.0
+        return tuple(sorted(counts.items()))
 
     # --- adapting ------------------------------------------------------------------
     def update(self, best_exprs_with_scores: Sequence[tuple[Expr, float]]) -> float | None:
