@@ -231,6 +231,8 @@ ENGINES: dict[str, Engine] = {
     "hypo-wm": fit_hypo_with_world_model,
     "hypo-wm-proposals": _with_world_model_roles(("proposals",)),
     "hypo-wm-prior": _with_world_model_roles(("prior",)),
+    "hypo-wm-mutations": _with_world_model_roles(("mutations",)),
+    "hypo-wm-fixed": _with_world_model_roles(("proposals", "prior", "mutations")),
     "hypo-nodc": fit_hypo_without_decomposition,
     "hypo-w2": fit_hypo_on_two_workers,
     "pyoperon": fit_pyoperon,
@@ -238,8 +240,8 @@ ENGINES: dict[str, Engine] = {
 }
 
 #: The Python module each engine needs, to check availability before a run.
-ENGINE_MODULES = {"hypo": "hypo", "hypo-wm": "hypo", "hypo-wm-proposals": "hypo", "hypo-wm-prior": "hypo",
-                  "hypo-nodc": "hypo", "hypo-w2": "hypo", "pyoperon": "pyoperon", "gplearn": "gplearn"}
+ENGINE_MODULES = {name: "hypo" for name in ENGINES if name.startswith("hypo")} | {"pyoperon": "pyoperon",
+                                                                                  "gplearn": "gplearn"}
 
 
 def get_engine(name: str) -> Engine:

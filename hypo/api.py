@@ -254,7 +254,7 @@ def _fit(data, target, knowledge, features, time_limit, max_evals, seed, max_siz
                                          deadline=clock.deadline(search_end))
             kernel = islands = IslandsWhenReady(evolution, cluster, on_workers, notes, wait=time_limit is None)
         sums_kernel = kernel = with_subterm_sums(context, kernel)
-        if proposer is not None and "proposals" in world_model_roles():
+        if proposer is not None:
             kernel = with_world_model(kernel, proposer, scorer)
         outcome = search_phase(context, seeds, kernel, search_end)
     finally:
@@ -304,7 +304,7 @@ def _fit(data, target, knowledge, features, time_limit, max_evals, seed, max_siz
                                "best": bool(law_keys) and law_keys[0] in context.start_keys}
     if proposer is not None:
         stats["world_model_roles"] = list(world_model_roles())
-    if proposer is not None and "proposals" in world_model_roles():
+    if proposer is not None and hasattr(kernel, "n_world_model_proposed"):
         stats["world_model_proposed"] = kernel.n_world_model_proposed
         stats["world_model_entered"] = kernel.n_world_model_entered
         stats["world_model_laws"] = sum(key in kernel.world_model_keys for key in law_keys)

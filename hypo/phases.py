@@ -218,10 +218,13 @@ def mcmc_summary(diagnostics) -> dict:
             "trace": [float(v) for v in diagnostics.cold_trace]}
 
 
-WORLD_MODEL_ROLES = ("proposals", "prior")
+WORLD_MODEL_ROLES = ("proposals", "prior", "mutations", "adaptation")
 """What the world model does in a fit when it is on: ``proposals`` of whole
-structures beside the evolution, and a data-conditioned ``prior`` over the
-operators and variables the evolution's moves draw."""
+structures beside the evolution, a data-conditioned ``prior`` over the
+operators and variables the evolution's moves draw, ``mutations`` that
+rewrite one subtree of one of its best laws, and ``adaptation``: fine-tuning
+on the best laws it has scored during the fit (priority-queue training, as
+in DSR)."""
 
 
 def world_model_roles() -> tuple[str, ...]:
@@ -268,10 +271,17 @@ def seeds_explain(scorer: Scorer, seeds) -> bool:
 
 
 def with_world_model(kernel, proposer, scorer: Scorer):
-    """``kernel`` and the world model taking turns (torch is imported only here)."""
+    """``kernel`` and the world model taking turns (torch is imported only here), or
+    ``kernel`` alone when the world model has no proposing role."""
     from search.world_model import SharedKernel, WorldModelKernel
+    from search.world_model.kernel import UPDATE_INTERVAL
 
-    return SharedKernel(kernel, WorldModelKernel(proposer, scorer))
+    whole, mutations = "proposals" in world_model_roles(), "mutations" in world_model_roles()
+    if not (whole or mutations):
+        return kernel
+    interval = UPDATE_INTERVAL if "adaptation" in world_model_roles() else 0
+    return SharedKernel(kernel, WorldModelKernel(proposer, scorer, update_interval=interval, whole=whole,
+                                                 mutations=mutations))
 
 
 __all__ = ["FitContext", "HallOfFame", "mcmc_summary", "sampling_phase", "search_phase", "seed_phase",

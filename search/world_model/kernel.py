@@ -35,6 +35,9 @@ UPDATE_INTERVAL = 5
 
 ELITE_SIZE = 32
 
+MUTATION_PARENTS = 4
+"""Learned mutations rewrite one of this many best laws of the elite."""
+
 STEP_COST_RATIO = 5.0
 """Seconds of one world-model step (16 masked samples, scored) over one
 evolution step (32 children, scored), measured on the 2-core CPU machine
@@ -51,28 +54,47 @@ class WorldModelState:
 
 
 class WorldModelKernel:
-    """Propose with the world model, score with ``score_fn``, adapt on the elite."""
+    """Propose with the world model, score with ``score_fn``, adapt on the elite
+    every ``update_interval`` steps (0: never)."""
 
     name = MOVE_NAME
 
     def __init__(self, proposer, score_fn: Callable[[Expr], Score], batch: int = BATCH,
-                 update_interval: int = UPDATE_INTERVAL):
+                 update_interval: int = UPDATE_INTERVAL, whole: bool = True, mutations: bool = False):
+        if not (whole or mutations):
+            raise ValueError("the world-model kernel needs whole structures, mutations or both")
         self.proposer = proposer
         self.score_fn = score_fn
         self.batch = batch
         self.update_interval = update_interval
+        self.whole = whole
+        self.mutations = mutations
 
     def init(self, rng: np.random.Generator, seeds: Sequence[Expr]) -> WorldModelState:
         scores = [self.score_fn(seed) for seed in seeds]
         return WorldModelState(_elite((), scores), 0)
 
     def step(self, rng: np.random.Generator, state: WorldModelState) -> tuple[WorldModelState, StepInfo]:
-        scores = tuple(self.score_fn(expr) for expr in self.proposer.propose(rng, self.batch))
+        scores = tuple(self.score_fn(expr) for expr in self._proposals(rng, state))
         elite = _elite(state.elite, scores)
         n_steps = state.n_steps + 1
-        if n_steps % self.update_interval == 0 and elite:
+        if self.update_interval and n_steps % self.update_interval == 0 and elite:
             self.proposer.update([(s.structure, s.log_posterior) for s in elite])
         return WorldModelState(elite, n_steps), StepInfo(scores, (MOVE_NAME,) * len(scores))
+
+
+    def _proposals(self, rng: np.random.Generator, state: WorldModelState) -> list[Expr]:
+        """Whole structures, variants of one of the best laws (learned mutation), or half of each."""
+        n_mutations = 0
+        if self.mutations and state.elite:
+            n_mutations = self.batch // 2 if self.whole else self.batch
+        proposals = []
+        if n_mutations:
+            parent = state.elite[int(rng.integers(min(MUTATION_PARENTS, len(state.elite))))]
+            proposals = self.proposer.propose_mutations(rng, parent.structure, n_mutations)
+        if self.whole or not state.elite:
+            proposals += self.proposer.propose(rng, self.batch - len(proposals))
+        return proposals
 
 
 def _elite(elite: tuple[Score, ...], scores: Sequence[Score]) -> tuple[Score, ...]:

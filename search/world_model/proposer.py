@@ -160,6 +160,33 @@ class WorldModelProposer:
         """Up to ``n`` structures (free constants start at 1)."""
         return [expr for expr, _ in self.propose_with_log_prob(rng, n)]
 
+    def propose_mutations(self, rng: np.random.Generator, expr: Expr, n: int) -> list[Expr]:
+        """Up to ``n`` variants of ``expr`` with one random subtree (not the
+        whole law) rewritten by the model (``mutation.py``); none when
+        ``expr`` cannot be written in the vocabulary."""
+        from search.world_model.mutation import HolePolicy, subtree_end
+
+        tokens = self.model.vocabulary.encode(expr, self.feature_names)
+        if tokens is None or len(tokens) < 2:
+            return []
+        start = int(rng.integers(1, len(tokens)))
+        end = subtree_end(tokens, start, self.grammar.arity)
+        policy = HolePolicy(self.policy, tokens[:start], tokens[end:], self.grammar.arity)
+        with single_threaded():
+            traces, dead = sample_traces(policy, self.grammar, n, rng, self.temperature)
+        self.n_dead_ends += dead
+        out = []
+        for trace in traces:
+            sample = list(trace.tokens)
+            if sample == list(tokens) or sample[subtree_end(sample, start, self.grammar.arity):] != tokens[end:]:
+                continue  # the law itself, or a hole so big that the rest of the law no longer fitted
+            variant = self.model.vocabulary.decode(trace.tokens, self.feature_names)
+            if hard_rule_problems(variant, self.constraints, self.feature_names):
+                self.n_rejected += 1
+                continue
+            out.append(variant)
+        return out
+
     def log_prob(self, expr: Expr) -> float:
         """Log-probability of proposing ``expr`` (``-inf`` when it cannot be proposed)."""
         from search.world_model.model import sequence_log_prob
