@@ -39,7 +39,7 @@ MEMORY = 0.95
 share follows the search as it moves from easy to hard improvements."""
 
 TOP_QUANTILE = 0.25
-SYMBOL_SAMPLES = 64
+SYMBOL_SAMPLES = 32
 """Proposals whose operators and variables make the data-conditioned prior of the moves."""
 
 UPDATE_STEPS = 2
@@ -113,7 +113,6 @@ class WorldModelProposer:
 
     def __init__(self, model, X: np.ndarray, y: np.ndarray, feature_names: Sequence[str],
                  constraints: Constraints, temperature: float = 1.0, seed: int = 0):
-        import torch
 
         self.model = copy.deepcopy(model)
         self.model.eval()
@@ -126,7 +125,7 @@ class WorldModelProposer:
         self.features = stack([dataset_features(np.asarray(X, float), np.asarray(y, float), constraints,
                                                 self.model.vocabulary, np.random.default_rng(seed))])
         self._policy = None
-        self._optimizer = torch.optim.Adam(self.model.parameters(), lr=UPDATE_LEARNING_RATE)
+        self._optimizer = None  # made at the first update: building Adam imports torch._dynamo (2 s)
         self.n_proposed = 0.0
         self.n_entered = 0.0
         self.n_rejected = 0
@@ -235,6 +234,8 @@ class WorldModelProposer:
         if not examples:
             return None
         weights = torch.linspace(1.0, 0.5, len(examples))  # the best law counts most
+        if self._optimizer is None:
+            self._optimizer = torch.optim.Adam(self.model.parameters(), lr=UPDATE_LEARNING_RATE)
         loss = None
         with single_threaded():
             for _ in range(UPDATE_STEPS):
