@@ -172,6 +172,18 @@ class DreamStream:
             self._pool = None
 
 
+def _stop_on_sigterm():
+    """Make SIGTERM (a batch system's stop, or ``kill``) stop training as
+    Ctrl-C does, saving; returns the handler it replaced (None off the main thread)."""
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    try:
+        return signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread
+        return None
+
+
 def _ignore_interrupts() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the trainer's to handle
 
@@ -186,7 +198,7 @@ def train(out: str, minutes: float = 10.0, device: str = "cpu", seed: int = 0, h
     weights, optimizer state and place in the dream stream (its seed, size
     and grouping override the arguments).  ``dream_processes`` extra
     processes make dreams ahead (a GPU trains faster than one core dreams).
-    Ctrl-C stops training and still saves.
+    Ctrl-C or SIGTERM stops training and still saves.
     """
     vocabulary = Vocabulary()
     previous = load_training(out) if resume and Path(out).exists() else None
@@ -211,7 +223,7 @@ def train(out: str, minutes: float = 10.0, device: str = "cpu", seed: int = 0, h
     n_parameters = sum(p.numel() for p in model.parameters())
     log(f"world model: {n_parameters} parameters, hidden {model.hidden}, device {device}, seed {seed}, "
         f"batch {BATCH_SIZE}, dream processes {dream_processes}")
-    held_out = held_out_dreams(seed, model.vocabulary, n_held_out) if n_held_out else []
+    held_out: list[Dream] = []
 
     def checkpoint() -> None:
         training = {"optimizer": optimizer.state_dict(), "torch_rng": torch.get_rng_state(), "steps": steps,
@@ -225,7 +237,9 @@ def train(out: str, minutes: float = 10.0, device: str = "cpu", seed: int = 0, h
     next_save, next_evaluation = start + SAVE_INTERVAL, start + evaluation_interval
     recent: list[float] = []
     interrupted = False
+    previous_handler = _stop_on_sigterm()
     try:
+        held_out = held_out_dreams(seed, model.vocabulary, n_held_out) if n_held_out else []
         while time.perf_counter() < deadline and (max_steps is None or steps < max_steps):
             batch = stream.take(BATCH_SIZE)
             loss = training_step(model, optimizer, batch, device=device)
@@ -248,6 +262,8 @@ def train(out: str, minutes: float = 10.0, device: str = "cpu", seed: int = 0, h
         log("interrupted: saving")
     finally:
         stream.close()
+        if previous_handler is not None:
+            signal.signal(signal.SIGTERM, previous_handler)
     if held_out and not interrupted:  # the user is waiting after a Ctrl-C
         _evaluate(model, held_out, log, start)
     checkpoint()

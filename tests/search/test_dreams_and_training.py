@@ -170,25 +170,23 @@ def _cli(*arguments: str, **options):
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **options)
 
 
-def test_ctrl_c_stops_training_and_keeps_a_resumable_checkpoint(tmp_path):
+@pytest.mark.parametrize("stop, when", [("SIGINT", " step "), ("SIGTERM", "world model:")])
+def test_ctrl_c_or_sigterm_stops_training_and_keeps_a_resumable_checkpoint(tmp_path, stop, when):
+    """Stopped after 50 steps (SIGINT) or while the held-out dreams are made (SIGTERM)."""
     import signal
     import time
 
     out = tmp_path / "model.pt"
     process = _cli("--out", str(out), "--minutes", "5", "--dream-processes", "1")
     deadline = time.monotonic() + 120
-    lines = []
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        lines.append(line)
-        if " step " in line:  # 50 steps done
-            break
-    process.send_signal(signal.SIGINT)
+    while time.monotonic() < deadline and when not in process.stdout.readline():
+        pass
+    process.send_signal(getattr(signal, stop))
     stdout, stderr = process.communicate(timeout=120)
     assert process.returncode == 0, stderr
     assert "Traceback" not in stderr and "interrupted: saving" in stdout
     _, state = load_training(out)
-    assert state["steps"] >= 50 and state["dreams"] == 128 * state["steps"]
+    assert state["steps"] >= (50 if stop == "SIGINT" else 0) and state["dreams"] == 128 * state["steps"]
     assert not (tmp_path / "model.pt.partial").exists()
 
 
