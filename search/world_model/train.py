@@ -221,8 +221,6 @@ def train(out: str, minutes: float = 10.0, device: str = "cpu", seed: int = 0, h
         stream.group, stream.offset = int(state["group"]), int(state["offset"])
         log(f"resumed {out} at step {steps} after {dreams_seen} dreams")
     n_parameters = sum(p.numel() for p in model.parameters())
-    log(f"world model: {n_parameters} parameters, hidden {model.hidden}, device {device}, seed {seed}, "
-        f"batch {BATCH_SIZE}, dream processes {dream_processes}")
     held_out: list[Dream] = []
 
     def checkpoint() -> None:
@@ -239,6 +237,8 @@ def train(out: str, minutes: float = 10.0, device: str = "cpu", seed: int = 0, h
     interrupted = False
     previous_handler = _stop_on_sigterm()
     try:
+        log(f"world model: {n_parameters} parameters, hidden {model.hidden}, device {device}, seed {seed}, "
+            f"batch {BATCH_SIZE}, dream processes {dream_processes}")
         held_out = held_out_dreams(seed, model.vocabulary, n_held_out) if n_held_out else []
         while time.perf_counter() < deadline and (max_steps is None or steps < max_steps):
             batch = stream.take(BATCH_SIZE)
