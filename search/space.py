@@ -8,6 +8,7 @@ the scores.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Callable
 
 import numpy as np
@@ -95,14 +96,9 @@ class SearchSpace:
 
     def _draw(self, pool: tuple[str, ...], rng: np.random.Generator) -> str:
         """One of ``pool``: uniformly, or half by :attr:`symbol_weights`."""
-        if not self.symbol_weights:
+        p = _mixed_probabilities(self.symbol_weights, pool)
+        if p is None:
             return pool[rng.integers(len(pool))]
-        weights = dict(self.symbol_weights)
-        counts = np.array([weights.get(name, 0.0) for name in pool])
-        uniform = np.full(len(pool), 1.0 / len(pool))
-        if counts.sum() <= 0:
-            return pool[rng.integers(len(pool))]
-        p = (1 - SYMBOL_WEIGHT_SHARE) * uniform + SYMBOL_WEIGHT_SHARE * counts / counts.sum()
         return pool[rng.choice(len(pool), p=p)]
 
     def random_exponent(self, rng: np.random.Generator) -> Expr:
@@ -133,6 +129,18 @@ class SearchSpace:
         if op == "pow":
             return call(op, child, self.random_exponent(rng))
         return call(op, child, self.random_tree(rng, max_depth))
+
+
+@lru_cache(maxsize=64)
+def _mixed_probabilities(symbol_weights: tuple, pool: tuple[str, ...]) -> np.ndarray | None:
+    """Draw probabilities over ``pool``: half uniform, half by the weights; ``None``
+    (uniform draws) when no weight names a symbol of the pool.  Cached: the
+    evolution draws from the same few pools millions of times."""
+    weights = dict(symbol_weights)
+    counts = np.array([weights.get(name, 0.0) for name in pool])
+    if counts.sum() <= 0:
+        return None
+    return (1 - SYMBOL_WEIGHT_SHARE) / len(pool) + SYMBOL_WEIGHT_SHARE * counts / counts.sum()
 
 
 def uses_only(expr: Expr, operators) -> bool:
